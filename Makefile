@@ -1,0 +1,53 @@
+# Pithead. Quick start: `make run`, then `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint fmt translations install install-dev serve bench clean
+
+$(BIN)/pithead: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.dev: $(BIN)/pithead
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/pithead
+
+install-dev: $(VENV)/.dev
+
+## run: install, migrate the SQLite database, load demo data, serve on http://$(HOST):$(PORT)
+run: install
+	$(BIN)/pithead db upgrade
+	$(BIN)/pithead demo load
+	$(BIN)/pithead serve --host $(HOST) --port $(PORT)
+
+## test: install the dev dependencies and run the whole suite
+## (PostgreSQL too when PITHEAD_TEST_DATABASE_URL is set)
+test: install-dev
+	$(BIN)/pytest -q -n 2 --dist loadfile
+
+lint: install-dev
+	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/mypy app
+
+fmt: install-dev
+	$(BIN)/ruff check --fix app tests bench migrations
+	$(BIN)/ruff format app tests bench migrations
+
+## translations: extract strings, update the catalogs (then translate app/translations/*/LC_MESSAGES/messages.po)
+translations: install-dev
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 --no-location --sort-output -o app/translations/messages.pot app
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -l zh_CN --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel compile -d app/translations --statistics
+
+bench: install-dev
+	$(BIN)/python bench/pages.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis .mypy_cache .ruff_cache

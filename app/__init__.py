@@ -1,0 +1,1 @@
+"""Pithead: online safety training, examination and certification for mines."""

@@ -1,0 +1,51 @@
+"""Settings: one object, read from PITHEAD_* environment variables, validated at start."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - refused in production
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a deployment."""
+
+    model_config = SettingsConfigDict(env_prefix="PITHEAD_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'pithead.db'}"
+    secret_key: str = DEFAULT_SECRET
+    media_dir: Path = PROJECT_ROOT / "var" / "media"
+    session_hours: int = 12
+    token_minutes: int = 60
+    db_pool_size: int = 10
+    base_url: str = "http://127.0.0.1:8000"
+    default_locale: str = "en"
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> "Settings":
+        if self.env == "production":
+            if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+                raise ValueError(
+                    "PITHEAD_SECRET_KEY must be set to a random value of at least 32 "
+                    "characters when PITHEAD_ENV=production"
+                )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.env == "production"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests clear the cache)."""
+    return Settings()

@@ -1,0 +1,151 @@
+"""Database engine, sessions and the declarative base shared by every domain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from app.config import get_settings
+from app.errors import AppError
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always handed back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base: constraint names follow NAMING_CONVENTION so migrations are stable."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # The driver's own transaction handling is switched off so that we can choose
+        # BEGIN IMMEDIATE for writers: a writer then waits for the lock up front (busy_timeout)
+        # instead of failing half-way through with "database is locked".
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # FULL: an acknowledged commit survives power loss, not only a process crash.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = "IMMEDIATE" if conn.get_execution_options().get("pithead_write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """An engine for SQLite (WAL, immediate write transactions) or PostgreSQL (psycopg 3)."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 15}, pool_size=pool_size
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+@lru_cache
+def get_engine() -> Engine:
+    """The process-wide engine for the configured database."""
+    settings = get_settings()
+    return make_engine(settings.database_url, pool_size=settings.db_pool_size)
+
+
+@lru_cache
+def _session_factories(engine: Engine) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
+    reader = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    writer = sessionmaker(
+        bind=engine.execution_options(pithead_write=True), expire_on_commit=False, autoflush=False
+    )
+    return reader, writer
+
+
+def open_session(*, write: bool, engine: Engine | None = None) -> Session:
+    """A new session; `write=True` takes SQLite's write lock at BEGIN."""
+    reader, writer = _session_factories(engine or get_engine())
+    return (writer if write else reader)()
+
+
+def _discard(session: Session) -> None:
+    # Detach first: a rollback would expire every loaded object, and the error page still
+    # shows the signed-in user (whose roles were loaded before the failure).
+    session.expunge_all()
+    session.rollback()
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed on success, rolled back on error.
+
+    Unsafe methods open a write transaction. An AppError marked `keep_writes` (a failed login
+    that must still count) commits what was flushed before it is rendered.
+    """
+    session = open_session(write=request.method not in SAFE_METHODS)
+    request.state.db = session
+    try:
+        yield session
+        session.commit()
+    except AppError as exc:
+        if exc.keep_writes:
+            session.commit()
+        else:
+            _discard(session)
+        raise
+    except BaseException:
+        _discard(session)
+        raise
+    finally:
+        session.close()
+
+
+# scope="function": the commit happens before the response leaves, so an acknowledged
+# write is a committed write.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]

@@ -1,0 +1,120 @@
+"""Idempotent demonstration data: regions, two enterprises in two provinces, rosters, one login
+per role. Loading twice changes nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounts import service as accounts
+from app.accounts.models import Role, User
+from app.accounts.security import hash_password, verify_password
+from app.db import open_session
+from app.organisations import roster
+from app.organisations import service as organisations
+from app.organisations.models import Enterprise, MineType, Worker
+from app.organisations.validators import make_credit_code, make_resident_id
+
+DEMO_PASSWORD = "pithead-demo"  # noqa: S105 - printed for the demo on purpose
+
+ENTERPRISES = [
+    {"key": "jinan", "name": "晋安煤业有限公司 (Jin'an Coal Industry Co.)", "region": "140108",
+     "mine_type": MineType.COAL, "above": True, "org_seq": 1101, "staff": 36},
+    {"key": "hongtai", "name": "鄂尔多斯宏泰矿业有限公司 (Ordos Hongtai Mining Co.)",
+     "region": "150602", "mine_type": MineType.COAL, "above": True, "org_seq": 2207, "staff": 18},
+]
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+GIVEN = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林洋翔云峰建国志红海东亮晨"
+CATEGORIES = ["general.underground"] * 6 + [
+    "coal.gas_inspection", "coal.underground_electrician", "coal.blasting", "coal.hoist_operation",
+    "coal.safety_inspection", "coal.shearer_operation", "general.safety_manager"]
+
+
+def _credit_code(item: dict) -> str:
+    return make_credit_code(region=item["region"], org_seq=item["org_seq"])
+
+
+def _ensure_enterprise(db: Session, item: dict, admin: User) -> Enterprise:
+    code = _credit_code(item)
+    existing = db.scalar(select(Enterprise).where(Enterprise.credit_code == code))
+    if existing is not None:
+        return existing
+    return organisations.create_enterprise(
+        db=db, name=item["name"], credit_code=code, region_code=item["region"],
+        mine_type=item["mine_type"].value, above_designated_size=item["above"], by=admin)
+
+
+def _roster_csv(item: dict) -> bytes:
+    rng = random.Random(item["key"])  # noqa: S311 - demo names, not secrets
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(roster.EXPORT_COLUMNS)
+    for n in range(item["staff"]):
+        birth = date(1970, 1, 1) + timedelta(days=rng.randrange(0, 365 * 30))
+        id_number = make_resident_id(region=item["region"], birth=birth, sequence=100 + n)
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+        phone = "13" + "".join(str(rng.randrange(10)) for _ in range(9))
+        hired = max(birth + timedelta(days=365 * 19), date(2005, 1, 1)) + timedelta(
+            days=rng.randrange(0, 3000))
+        hired = min(hired, date.today() - timedelta(days=30))
+        writer.writerow([id_number, name, phone, rng.choice(CATEGORIES), hired.isoformat(),
+                         rng.choice(["junior_middle", "high_school", "junior_college"])])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _ensure_user(db: Session, *, username: str, full_name: str, roles: list[Role],
+                 enterprise_id: int | None = None, region_code: str | None = None,
+                 by: User | None) -> User:
+    user = accounts.get_by_username(db=db, username=username)
+    if user is None:
+        user = accounts.create_user(db=db, username=username, password=DEMO_PASSWORD,
+                                    full_name=full_name, roles=[r.value for r in roles],
+                                    enterprise_id=enterprise_id, region_code=region_code, by=by)
+    return user
+
+
+def load() -> list[tuple[str, str, str, str]]:
+    """Create what is missing of the demo data; returns (role, username, password, note)."""
+    with open_session(write=True) as db:
+        admin = _ensure_user(db, username="admin", full_name="平台管理员 Platform Admin",
+                             roles=[Role.ADMIN], by=None)
+        enterprises = [_ensure_enterprise(db, item, admin) for item in ENTERPRISES]
+        for item, enterprise in zip(ENTERPRISES, enterprises, strict=True):
+            roster.import_roster(db=db, enterprise=enterprise, data=_roster_csv(item),
+                                 filename=f"demo-{item['key']}.csv", dry_run=False, by=admin)
+        jinan, hongtai = enterprises
+        _ensure_user(db, username="regulator", full_name="山西省监管员 Shanxi Regulator",
+                     roles=[Role.REGULATOR], region_code="14", by=admin)
+        _ensure_user(db, username="regulator.nm", full_name="内蒙古监管员 Inner Mongolia Regulator",
+                     roles=[Role.REGULATOR], region_code="15", by=admin)
+        _ensure_user(db, username="jinan.admin", full_name="晋安培训主管 Training Manager",
+                     roles=[Role.ENTERPRISE_ADMIN], enterprise_id=jinan.id, by=admin)
+        _ensure_user(db, username="hongtai.admin", full_name="宏泰培训主管 Training Manager",
+                     roles=[Role.ENTERPRISE_ADMIN], enterprise_id=hongtai.id, by=admin)
+        _ensure_user(db, username="trainer", full_name="李培训 Trainer Li", roles=[Role.TRAINER],
+                     by=admin)
+        _ensure_user(db, username="examiner", full_name="赵考评 Examiner Zhao",
+                     roles=[Role.EXAMINER], by=admin)
+        worker = db.scalar(select(Worker).where(Worker.enterprise_id == jinan.id)
+                           .order_by(Worker.id).limit(1))
+        assert worker is not None
+        worker_user = db.get(User, worker.user_id)
+        assert worker_user is not None
+        if not verify_password(worker_user.password_hash, DEMO_PASSWORD):
+            worker_user.password_hash = hash_password(DEMO_PASSWORD)
+        db.commit()
+        return [
+            ("admin", "admin", DEMO_PASSWORD, ""),
+            ("regulator", "regulator", DEMO_PASSWORD, "Shanxi (14)"),
+            ("regulator", "regulator.nm", DEMO_PASSWORD, "Inner Mongolia (15)"),
+            ("enterprise_admin", "jinan.admin", DEMO_PASSWORD, jinan.name),
+            ("enterprise_admin", "hongtai.admin", DEMO_PASSWORD, hongtai.name),
+            ("trainer", "trainer", DEMO_PASSWORD, ""),
+            ("examiner", "examiner", DEMO_PASSWORD, ""),
+            ("worker", worker.id_number, DEMO_PASSWORD, f"{worker.full_name}, {jinan.name}"),
+        ]

@@ -1,0 +1,128 @@
+"""The application factory: routers, middleware, static files, error handlers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app import errors
+from app.accounts import api as accounts_api
+from app.accounts import pages as accounts_pages
+from app.db import get_engine, open_session
+from app.i18n import gettext as _
+from app.middleware import PitheadMiddleware
+from app.organisations import api as organisations_api
+from app.organisations import pages as organisations_pages
+from app.web import redirect, render
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+log = logging.getLogger("pithead")
+
+PROBLEM = "application/problem+json"
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path.startswith("/.well-known/") or path == "/healthz"
+
+
+def _problem(status: int, title: str, detail: str, code: str, *,
+             headers: dict[str, str] | None = None, **extra: object) -> JSONResponse:
+    body = {"type": "about:blank", "status": status, "title": title, "detail": detail,
+            "code": code, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _error_page(request: Request, status: int, title: str, detail: str,
+                headers: dict[str, str] | None = None) -> Response:
+    return render(request, "errors.html", {"status": status, "title": title, "detail": detail},
+                  status_code=status, headers=headers)
+
+
+async def app_error_handler(request: Request, exc: Exception) -> Response:
+    """AppError as problem+json (API) or a friendly page, with a redirect to login for 401."""
+    assert isinstance(exc, errors.AppError)
+    title = _(exc.title)
+    if _wants_json(request):
+        headers = dict(exc.headers)
+        if exc.status == 401:
+            headers.setdefault("WWW-Authenticate", "Bearer")
+        return _problem(exc.status, title, exc.message, exc.code, headers=headers, **exc.extra)
+    if exc.status == 401:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return redirect(f"/login?next={quote(target)}", status_code=303)
+    return _error_page(request, exc.status, title, exc.message, headers=exc.headers)
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> Response:
+    """Malformed requests: 422 with every problem located (API), or a 400 page."""
+    assert isinstance(exc, RequestValidationError)
+    problems = [{"loc": list(e.get("loc", [])), "msg": str(e.get("msg", ""))}
+                for e in exc.errors()]
+    if _wants_json(request):
+        return _problem(422, _("Invalid input"), _("The request is not valid."),
+                        "validation_error", errors=problems)
+    detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in problems)
+    return _error_page(request, 400, _("Invalid input"), detail)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    """Unknown routes and wrong methods, in the same two shapes."""
+    assert isinstance(exc, StarletteHTTPException)
+    titles = {404: _("Not found"), 405: _("Method not allowed")}
+    title = titles.get(exc.status_code, _("Error"))
+    detail = _("There is no page at this address.") if exc.status_code == 404 else str(exc.detail)
+    if _wants_json(request):
+        return _problem(exc.status_code, title, detail, "not_found" if exc.status_code == 404
+                        else "http_error", headers=getattr(exc, "headers", None))
+    return _error_page(request, exc.status_code, title, detail)
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    """A bug: logged with its traceback, shown as a plain 500 without internals."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    detail = _("Something went wrong on our side. Your last change was not saved; "
+               "please try again.")
+    if _wants_json(request):
+        return _problem(500, _("Server error"), detail, "server_error")
+    return _error_page(request, 500, _("Server error"), detail)
+
+
+def create_app() -> FastAPI:
+    """Build the Pithead ASGI application."""
+    app = FastAPI(title="Pithead", version="1.0", docs_url="/api/docs",
+                  openapi_url="/api/openapi.json", redoc_url=None)
+    app.add_middleware(PitheadMiddleware)
+    app.add_exception_handler(errors.AppError, app_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(Exception, unexpected_error_handler)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> JSONResponse:
+        """Liveness and database reachability."""
+        try:
+            with open_session(write=False) as db:
+                db.execute(text("SELECT 1"))
+            database = "ok"
+        except Exception:  # noqa: BLE001 - any failure means the database is not ok
+            log.exception("health check: database unreachable")
+            database = "unavailable"
+        status = 200 if database == "ok" else 503
+        return JSONResponse({"status": "ok" if status == 200 else "degraded",
+                             "database": database}, status_code=status)
+
+    for router in (accounts_api.router, organisations_api.router,
+                   accounts_pages.router, organisations_pages.router):
+        app.include_router(router)
+    get_engine()
+    return app

@@ -1,0 +1,90 @@
+"""Pure ASGI middleware: locale, security headers and the cookies pages leave behind."""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import i18n
+from app.config import get_settings
+from app.web import ANON_CSRF_COOKIE, FLASH_COOKIE, encode_flashes, request_locale
+
+# Everything is served from our own origin; no inline script or style anywhere, so the
+# policy can stay strict. WebGL viewers read textures from same-origin images and blobs.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "media-src 'self' blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+       "frame-src 'self'; frame-ancestors 'self'; base-uri 'self'; form-action 'self'")
+
+
+def _cookie(name: str, value: str, *, max_age: int | None, http_only: bool = True) -> str:
+    cookie: SimpleCookie = SimpleCookie()
+    cookie[name] = value
+    morsel = cookie[name]
+    morsel["path"] = "/"
+    morsel["samesite"] = "Lax"
+    if http_only:
+        morsel["httponly"] = True
+    if max_age is not None:
+        morsel["max-age"] = max_age
+    if get_settings().secure_cookies:
+        morsel["secure"] = True
+    return morsel.OutputString()
+
+
+class PitheadMiddleware:
+    """Sets the request's locale and adds headers and pending cookies to every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        token = i18n.set_locale(request_locale(request))
+        state: dict[str, Any] = scope.setdefault("state", {})
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", CSP)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+                if not scope["path"].startswith("/static/"):
+                    headers.setdefault("Cache-Control", "no-store")
+                    headers.append("Vary", "Cookie, Accept-Language")
+                for line in _pending_cookies(state, request):
+                    headers.append("Set-Cookie", line)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            i18n._current.reset(token)
+
+
+def _pending_cookies(state: dict[str, Any], request: Request) -> list[str]:
+    lines = []
+    if state.get("new_anon_csrf"):
+        lines.append(_cookie(ANON_CSRF_COOKIE, state["new_anon_csrf"], max_age=None))
+    outgoing = state.get("flash_out")
+    if outgoing and not state.get("flash_rendered"):
+        lines.append(_cookie(FLASH_COOKIE, encode_flashes(outgoing), max_age=300))
+    elif state.get("clear_flash"):
+        lines.append(_cookie(FLASH_COOKIE, "", max_age=0))
+    for line in state.get("set_cookies", []):
+        lines.append(line)
+    return lines
+
+
+def set_cookie(request: Request, name: str, value: str, *, max_age: int | None,
+               http_only: bool = True) -> None:
+    """Queue a cookie for the response, whatever response the route returns."""
+    request.state.set_cookies = [*getattr(request.state, "set_cookies", []),
+                                 _cookie(name, value, max_age=max_age, http_only=http_only)]

@@ -1,0 +1,1 @@
+"""Regions, enterprises, worker profiles and roster import."""

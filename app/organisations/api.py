@@ -1,0 +1,101 @@
+"""JSON routes of organisations: enterprises, rosters, worker passwords."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+
+from app.accounts.api import client_ip
+from app.accounts.deps import CurrentUser, require
+from app.accounts.models import Role, User
+from app.accounts.schemas import PasswordIn
+from app.db import SessionDep
+from app.errors import Invalid
+from app.i18n import gettext as _
+from app.organisations import roster, service
+from app.organisations.deps import ManagedEnterprise, ManagedWorker, VisibleEnterprise, VisibleWorker
+from app.organisations.schemas import (
+    EnterpriseCreate,
+    EnterpriseOut,
+    ImportOut,
+    WorkerOut,
+    enterprise_out,
+)
+from app.pagination import Page, PageDep
+
+router = APIRouter(prefix="/api/v1", tags=["organisations"])
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+async def read_upload(file: UploadFile) -> bytes:
+    """The uploaded bytes, refusing files over the limit without reading them whole."""
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise Invalid(_("The file is larger than 10 MB."), code="file_too_large",
+                      errors=[{"loc": ["file"], "msg": _("The file is larger than 10 MB.")}])
+    return data
+
+
+@router.post("/enterprises", response_model=EnterpriseOut, status_code=201)
+def create_enterprise(request: Request, body: EnterpriseCreate, db: SessionDep,
+                      by: Annotated[User, Depends(require(Role.ADMIN))]) -> EnterpriseOut:
+    """Register an enterprise (admin)."""
+    enterprise = service.create_enterprise(
+        db=db, name=body.name, credit_code=body.credit_code, region_code=body.region_code,
+        mine_type=body.mine_type.value, above_designated_size=body.above_designated_size,
+        by=by, ip=client_ip(request))
+    return enterprise_out(enterprise)
+
+
+@router.get("/enterprises", response_model=Page[EnterpriseOut])
+def list_enterprises(db: SessionDep, user: CurrentUser, paging: PageDep,
+                     q: str = "") -> Page[EnterpriseOut]:
+    """The enterprises within the caller's jurisdiction."""
+    items, total = service.list_enterprises(db=db, user=user, query=q, page=paging.page,
+                                            page_size=paging.page_size)
+    return Page(items=[enterprise_out(e) for e in items], total=total)
+
+
+@router.get("/enterprises/{enterprise_id}", response_model=EnterpriseOut)
+def get_enterprise(enterprise: VisibleEnterprise) -> EnterpriseOut:
+    """One enterprise (admin, its enterprise admins, regulators of its region)."""
+    return enterprise_out(enterprise)
+
+
+@router.post("/enterprises/{enterprise_id}/workers/import", response_model=ImportOut)
+async def import_workers(request: Request, enterprise: ManagedEnterprise, db: SessionDep,
+                         user: CurrentUser, file: Annotated[UploadFile, File()],
+                         dry_run: Annotated[bool, Query()] = False) -> ImportOut:
+    """Upsert the roster from a .csv or .xlsx file; all rows or none."""
+    data = await read_upload(file)
+    result = roster.import_roster(db=db, enterprise=enterprise, data=data,
+                                  filename=file.filename or "upload", dry_run=dry_run, by=user,
+                                  ip=client_ip(request))
+    return ImportOut(created=result.created, updated=result.updated, unchanged=result.unchanged,
+                     dry_run=dry_run, errors=[])
+
+
+@router.get("/enterprises/{enterprise_id}/workers", response_model=Page[WorkerOut])
+def list_workers(enterprise: VisibleEnterprise, db: SessionDep, paging: PageDep, q: str = "",
+                 job_category: str = "") -> Page[WorkerOut]:
+    """One page of the enterprise's roster, ID numbers masked."""
+    items, total = service.list_workers(db=db, enterprise_id=enterprise.id, query=q,
+                                        job_category=job_category, page=paging.page,
+                                        page_size=paging.page_size)
+    return Page(items=[WorkerOut.of(w) for w in items], total=total)
+
+
+@router.get("/workers/{worker_id}", response_model=WorkerOut)
+def get_worker(worker: VisibleWorker) -> WorkerOut:
+    """One worker (the worker, its enterprise admins, regulators of its region, admins)."""
+    return WorkerOut.of(worker)
+
+
+@router.put("/workers/{worker_id}/password", status_code=204)
+def set_worker_password(request: Request, worker: ManagedWorker, body: PasswordIn,
+                        db: SessionDep, user: CurrentUser) -> Response:
+    """Set the worker's login password (its username is its ID number)."""
+    service.set_worker_password(db=db, worker=worker, password=body.password, by=user,
+                                ip=client_ip(request))
+    return Response(status_code=204)

@@ -1,0 +1,201 @@
+"""HTML routes of organisations: enterprises, roster (search, import with preview, export)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from app.accounts.api import client_ip
+from app.accounts.deps import AdminUser, CurrentUser, page_guard
+from app.accounts.models import Role
+from app.db import SessionDep
+from app.errors import AppError, Invalid
+from app.i18n import N_
+from app.i18n import gettext as _
+from app.organisations import reference, roster, service, validators
+from app.organisations.api import read_upload
+from app.organisations.deps import ManagedEnterprise, ManagedWorker, VisibleEnterprise, VisibleWorker
+from app.organisations.models import MineType
+from app.organisations.schemas import EnterpriseCreate
+from app.pagination import PageDep
+from app.web import flash, form_dict, form_errors, redirect, render
+
+router = APIRouter(dependencies=[Depends(page_guard)], include_in_schema=False)
+
+MINE_TYPE_LABELS = {
+    MineType.COAL.value: N_("Coal mine"),
+    MineType.METAL_NONMETAL.value: N_("Metal and non-metal mine"),
+    MineType.OTHER.value: N_("Other"),
+}
+
+
+def _context() -> dict:
+    return {"job_categories": reference.job_categories(),
+            "education_levels": reference.education_levels(),
+            "mine_types": MINE_TYPE_LABELS, "mask_id": validators.mask_id_number}
+
+
+@router.get("/enterprises", name="enterprises")
+def enterprises(request: Request, db: SessionDep, user: CurrentUser, paging: PageDep,
+                q: str = "") -> Response:
+    """The enterprises in the user's jurisdiction."""
+    items, total = service.list_enterprises(db=db, user=user, query=q, page=paging.page,
+                                            page_size=paging.page_size)
+    if total == 1 and not q and not user.has_role(Role.ADMIN, Role.REGULATOR):
+        return redirect(request.url_for("enterprise", enterprise_id=items[0].id).path)
+    regions = service.region_names(db=db, codes={e.region_code for e in items}
+                                   | {e.region_code[:2] for e in items})
+    return render(request, "organisations/enterprises.html", {
+        **_context(), "items": items, "total": total, "paging": paging, "q": q,
+        "regions": regions, "staff": service.staff_counts(db=db,
+                                                          enterprise_ids=[e.id for e in items])})
+
+
+@router.get("/enterprises/new", name="enterprise_new")
+def enterprise_new(request: Request, db: SessionDep, admin: AdminUser) -> Response:
+    """The form for registering an enterprise."""
+    return render(request, "organisations/enterprise_form.html", {
+        **_context(), "values": {}, "errors": {}, "regions": service.list_regions(db=db)})
+
+
+@router.post("/enterprises/new", name="enterprise_create")
+async def enterprise_create(request: Request, db: SessionDep, admin: AdminUser) -> Response:
+    """Register an enterprise from the form."""
+    values = form_dict(await request.form())
+    values["above_designated_size"] = values.get("above_designated_size") == "on"
+    try:
+        body = EnterpriseCreate.model_validate(values)
+        enterprise = service.create_enterprise(
+            db=db, name=body.name, credit_code=body.credit_code, region_code=body.region_code,
+            mine_type=body.mine_type.value, above_designated_size=body.above_designated_size,
+            by=admin, ip=client_ip(request))
+    except (ValidationError, Invalid, AppError) as exc:
+        if isinstance(exc, ValidationError):
+            errors = form_errors(exc.errors())  # type: ignore[arg-type]
+        elif isinstance(exc, Invalid):
+            errors = form_errors(exc.errors)
+        else:
+            errors = {"credit_code": exc.message}
+        return render(request, "organisations/enterprise_form.html", {
+            **_context(), "values": values, "errors": errors,
+            "regions": service.list_regions(db=db)}, status_code=400)
+    flash(request, _("Enterprise {name} registered.").format(name=enterprise.name))
+    return redirect(request.url_for("enterprise", enterprise_id=enterprise.id).path)
+
+
+@router.get("/enterprises/{enterprise_id}", name="enterprise")
+def enterprise_detail(request: Request, db: SessionDep, user: CurrentUser,
+                      enterprise: VisibleEnterprise, paging: PageDep, q: str = "",
+                      job_category: str = "") -> Response:
+    """The enterprise and its roster: search, filter by job category, page through."""
+    workers, total = service.list_workers(db=db, enterprise_id=enterprise.id, query=q,
+                                          job_category=job_category, page=paging.page,
+                                          page_size=paging.page_size)
+    regions = service.region_names(db=db, codes={enterprise.region_code,
+                                                 enterprise.region_code[:2],
+                                                 enterprise.region_code[:4]})
+    context = {**_context(), "enterprise": enterprise, "workers": workers, "total": total,
+               "paging": paging, "q": q, "job_category": job_category, "regions": regions,
+               "can_manage": service.can_manage_enterprise(user, enterprise.id)}
+    template = ("organisations/_roster_table.html"
+                if request.headers.get("hx-target") == "roster" else
+                "organisations/enterprise.html")
+    return render(request, template, context)
+
+
+@router.get("/enterprises/{enterprise_id}/roster.xlsx", name="roster_export")
+def roster_export(enterprise: ManagedEnterprise, db: SessionDep) -> Response:
+    """The roster as an .xlsx file with the import's columns."""
+    data = roster.export_roster(db=db, enterprise=enterprise)
+    filename = f"roster-{enterprise.credit_code}.xlsx"
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument."
+                                      "spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/enterprises/{enterprise_id}/import", name="roster_import")
+def roster_import_form(request: Request, enterprise: ManagedEnterprise) -> Response:
+    """Upload a roster file (then a preview, then confirm)."""
+    return render(request, "organisations/import.html", {**_context(), "enterprise": enterprise,
+                                                         "columns": roster.EXPORT_COLUMNS})
+
+
+@router.post("/enterprises/{enterprise_id}/import", name="roster_import_preview")
+async def roster_import_preview(request: Request, enterprise: ManagedEnterprise,
+                                db: SessionDep, user: CurrentUser,
+                                file: Annotated[UploadFile, File()]) -> Response:
+    """Check the file and show what would change, or every bad row; nothing is imported yet."""
+    context = {**_context(), "enterprise": enterprise, "columns": roster.EXPORT_COLUMNS}
+    try:
+        data = await read_upload(file)
+        result = roster.check_roster(db=db, enterprise=enterprise, data=data,
+                                     filename=file.filename or "upload")
+    except Invalid as exc:
+        return render(request, "organisations/import.html",
+                      {**context, "problem": exc.message, "errors": exc.errors},
+                      status_code=422)
+    if result.errors:
+        return render(request, "organisations/import.html",
+                      {**context, "errors": [e.as_dict() for e in result.errors],
+                       "problem": _("{n} rows of the file have errors; nothing was "
+                                    "imported.").format(n=len({e.row for e in result.errors}))},
+                      status_code=422)
+    upload = roster.store_upload(db=db, enterprise=enterprise, data=data,
+                                 filename=file.filename or "upload", by=user)
+    return render(request, "organisations/import_preview.html",
+                  {**context, "result": result, "upload": upload,
+                   "preview_rows": result.rows[:50]})
+
+
+@router.post("/enterprises/{enterprise_id}/import/{token}", name="roster_import_confirm")
+def roster_import_confirm(request: Request, enterprise: ManagedEnterprise, db: SessionDep,
+                          user: CurrentUser, token: str,
+                          action: Annotated[str, Form()] = "import") -> Response:
+    """Import the previewed file (checked again: the roster may have changed meanwhile)."""
+    upload = roster.get_upload_or_404(db=db, enterprise=enterprise, token=token, by=user)
+    if action == "cancel":
+        roster.discard_upload(db=db, upload=upload)
+        flash(request, _("Import cancelled; nothing changed."), "info")
+        return redirect(request.url_for("enterprise", enterprise_id=enterprise.id).path)
+    try:
+        result = roster.import_roster(db=db, enterprise=enterprise, data=upload.content,
+                                      filename=upload.filename, dry_run=False, by=user,
+                                      ip=client_ip(request))
+    except Invalid as exc:
+        return render(request, "organisations/import.html", {
+            **_context(), "enterprise": enterprise, "columns": roster.EXPORT_COLUMNS,
+            "problem": exc.message, "errors": exc.errors}, status_code=422)
+    roster.discard_upload(db=db, upload=upload)
+    flash(request, _("Roster imported: {created} added, {updated} updated, {unchanged} "
+                     "unchanged.").format(created=result.created, updated=result.updated,
+                                          unchanged=result.unchanged))
+    return redirect(request.url_for("enterprise", enterprise_id=enterprise.id).path)
+
+
+@router.get("/workers/{worker_id}", name="worker")
+def worker_detail(request: Request, db: SessionDep, user: CurrentUser,
+                  worker: VisibleWorker) -> Response:
+    """A worker's profile."""
+    return render(request, "organisations/worker.html", {
+        **_context(), "worker": worker,
+        "can_manage": service.can_manage_enterprise(user, worker.enterprise_id),
+        "errors": {}})
+
+
+@router.post("/workers/{worker_id}/password", name="worker_password")
+def worker_password(request: Request, db: SessionDep, user: CurrentUser, worker: ManagedWorker,
+                    password: Annotated[str, Form()] = "") -> Response:
+    """Set the password the worker signs in with."""
+    try:
+        service.set_worker_password(db=db, worker=worker, password=password, by=user,
+                                    ip=client_ip(request))
+    except Invalid as exc:
+        return render(request, "organisations/worker.html", {
+            **_context(), "worker": worker, "can_manage": True,
+            "errors": form_errors(exc.errors)}, status_code=400)
+    flash(request, _("Password set. {name} signs in with the ID number.").format(
+        name=worker.full_name))
+    return redirect(request.url_for("worker", worker_id=worker.id).path)

@@ -1,0 +1,211 @@
+"""Business rules of organisations: regions, enterprises, jurisdiction, workers."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, func, or_, select, true
+from sqlalchemy.orm import Session, joinedload
+
+from app.accounts import service as accounts
+from app.accounts.models import Role, User
+from app.errors import Conflict, Invalid, NotFound
+from app.i18n import gettext as _
+from app.organisations import reference, validators
+from app.organisations.models import Enterprise, MineType, Region, Worker
+
+
+# --- regions --------------------------------------------------------------------------------
+
+def sync_regions(*, db: Session) -> int:
+    """Load the shipped GB/T 2260 list into the regions table (insert new, rename changed)."""
+    existing = {r.code: r for r in db.scalars(select(Region))}
+    changed = 0
+    for item in reference.regions():
+        code = str(item["code"])
+        region = existing.get(code)
+        if region is None:
+            db.add(Region(code=code, name_en=item["en"], name_zh=item["zh"]))
+            changed += 1
+        elif (region.name_en, region.name_zh) != (item["en"], item["zh"]):
+            region.name_en, region.name_zh = item["en"], item["zh"]
+            changed += 1
+    db.flush()
+    return changed
+
+
+def clean_region_code(*, db: Session, value: str | None, field: str = "region_code") -> str | None:
+    """The short form of a GB/T 2260 code whose province exists; Invalid otherwise."""
+    if value is None or str(value).strip() == "":
+        return None
+    code = validators.normalise_region_code(str(value))
+    if code is None:
+        raise Invalid(errors=[{"loc": [field], "msg": _(
+            "A region code has 2, 4 or 6 digits (GB/T 2260), for example 14 or 140100.")}])
+    if db.get(Region, code[:2]) is None:
+        raise Invalid(errors=[{"loc": [field], "msg": _(
+            "There is no province with code {code}.").format(code=code[:2])}])
+    return code
+
+
+def region_names(*, db: Session, codes: set[str]) -> dict[str, Region]:
+    """Known regions among `codes` (one query)."""
+    if not codes:
+        return {}
+    return {r.code: r for r in db.scalars(select(Region).where(Region.code.in_(codes)))}
+
+
+def list_regions(*, db: Session) -> list[Region]:
+    """Every known region, by code."""
+    return list(db.scalars(select(Region).order_by(Region.code)))
+
+
+# --- jurisdiction ---------------------------------------------------------------------------
+
+def enterprise_scope(user: User) -> ColumnElement[bool]:
+    """SQL condition on Enterprise: the enterprises `user` may see (the one rule for it)."""
+    if user.has_role(Role.ADMIN):
+        return true()
+    conditions: list[ColumnElement[bool]] = []
+    if user.has_role(Role.REGULATOR) and user.region_code:
+        conditions.append(Enterprise.region_code.startswith(user.region_code, autoescape=True))
+    if user.has_role(Role.ENTERPRISE_ADMIN) and user.enterprise_id:
+        conditions.append(Enterprise.id == user.enterprise_id)
+    return or_(*conditions) if conditions else false()
+
+
+def can_see_enterprise(user: User, enterprise: Enterprise) -> bool:
+    """The same rule as enterprise_scope, for one loaded enterprise."""
+    if user.has_role(Role.ADMIN):
+        return True
+    if user.has_role(Role.REGULATOR) and user.region_code and \
+            enterprise.region_code.startswith(user.region_code):
+        return True
+    return bool(user.has_role(Role.ENTERPRISE_ADMIN) and user.enterprise_id == enterprise.id)
+
+
+def can_manage_enterprise(user: User, enterprise_id: int) -> bool:
+    """Admins, and the enterprise's own administrators, change its roster."""
+    return user.has_role(Role.ADMIN) or (
+        user.has_role(Role.ENTERPRISE_ADMIN) and user.enterprise_id == enterprise_id)
+
+
+def can_see_worker(user: User, worker: Worker) -> bool:
+    """A worker sees itself; staff see workers of the enterprises they may see."""
+    if worker.user_id == user.id:
+        return True
+    return can_see_enterprise(user, worker.enterprise)
+
+
+# --- enterprises ----------------------------------------------------------------------------
+
+def get_enterprise_or_404(*, db: Session, enterprise_id: int) -> Enterprise:
+    """An enterprise or NotFound."""
+    enterprise = db.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound(_("No such enterprise."))
+    return enterprise
+
+
+def create_enterprise(*, db: Session, name: str, credit_code: str, region_code: str,
+                      mine_type: str, above_designated_size: bool, by: User,
+                      ip: str | None = None) -> Enterprise:
+    """Register an enterprise; its unified social credit code must pass GB 32100."""
+    errors = []
+    code = credit_code.strip().upper()
+    problem = validators.credit_code_problem(code)
+    if problem is not None:
+        template, params = problem
+        errors.append({"loc": ["credit_code"], "msg": _(template).format(**params)})
+    if not name.strip():
+        errors.append({"loc": ["name"], "msg": _("Enter the enterprise's name.")})
+    if mine_type not in {m.value for m in MineType}:
+        errors.append({"loc": ["mine_type"], "msg": _("Choose a mine type.")})
+    try:
+        region = clean_region_code(db=db, value=region_code)
+    except Invalid as exc:
+        errors.extend(exc.errors)
+        region = None
+    if region is None and not any(e["loc"] == ["region_code"] for e in errors):
+        errors.append({"loc": ["region_code"], "msg": _("Choose a region.")})
+    if errors:
+        raise Invalid(errors=errors)
+    if db.scalar(select(Enterprise.id).where(Enterprise.credit_code == code)) is not None:
+        raise Conflict(_("An enterprise with credit code {code} is already registered.").format(
+            code=code), code="credit_code_taken")
+    enterprise = Enterprise(name=name.strip(), credit_code=code, region_code=region or "",
+                            mine_type=mine_type, above_designated_size=above_designated_size)
+    db.add(enterprise)
+    db.flush()
+    accounts.record_audit(db=db, action="enterprise.created", actor=by, object_type="enterprise",
+                          object_id=enterprise.id, enterprise_id=enterprise.id,
+                          region_code=enterprise.region_code, ip=ip,
+                          detail={"name": enterprise.name, "credit_code": code})
+    return enterprise
+
+
+def list_enterprises(*, db: Session, user: User, query: str = "", page: int = 1,
+                     page_size: int = 25) -> tuple[list[Enterprise], int]:
+    """The enterprises `user` may see, optionally searched by name or credit code."""
+    stmt = select(Enterprise).where(enterprise_scope(user))
+    if query.strip():
+        like = f"%{query.strip()}%"
+        stmt = stmt.where(or_(Enterprise.name.ilike(like), Enterprise.credit_code.ilike(like)))
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    items = db.scalars(stmt.order_by(Enterprise.name).limit(page_size)
+                       .offset((page - 1) * page_size)).all()
+    return list(items), total
+
+
+def staff_counts(*, db: Session, enterprise_ids: list[int]) -> dict[int, int]:
+    """Roster size per enterprise (one query)."""
+    if not enterprise_ids:
+        return {}
+    rows = db.execute(select(Worker.enterprise_id, func.count()).where(
+        Worker.enterprise_id.in_(enterprise_ids)).group_by(Worker.enterprise_id))
+    return {eid: count for eid, count in rows}
+
+
+# --- workers --------------------------------------------------------------------------------
+
+def get_worker_or_404(*, db: Session, worker_id: int) -> Worker:
+    """A worker with its enterprise loaded, or NotFound."""
+    worker = db.scalar(select(Worker).where(Worker.id == worker_id)
+                       .options(joinedload(Worker.enterprise)))
+    if worker is None:
+        raise NotFound(_("No such worker."))
+    return worker
+
+
+def worker_of_user(*, db: Session, user_id: int) -> Worker | None:
+    """The worker profile of a login, if it has one."""
+    return db.scalar(select(Worker).where(Worker.user_id == user_id)
+                     .options(joinedload(Worker.enterprise)))
+
+
+def list_workers(*, db: Session, enterprise_id: int, query: str = "", job_category: str = "",
+                 page: int = 1, page_size: int = 25) -> tuple[list[Worker], int]:
+    """One page of an enterprise's roster, searched by name, ID number or phone."""
+    stmt = select(Worker).where(Worker.enterprise_id == enterprise_id)
+    if query.strip():
+        text = query.strip()
+        stmt = stmt.where(or_(Worker.full_name.ilike(f"%{text}%"),
+                              Worker.id_number.startswith(text.upper(), autoescape=True),
+                              Worker.phone.startswith(text, autoescape=True)))
+    if job_category:
+        stmt = stmt.where(Worker.job_category == job_category)
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    items = db.scalars(stmt.order_by(Worker.full_name, Worker.id).limit(page_size)
+                       .offset((page - 1) * page_size)).all()
+    return list(items), total
+
+
+def all_workers(*, db: Session, enterprise_id: int) -> list[Worker]:
+    """The whole roster, for export."""
+    return list(db.scalars(select(Worker).where(Worker.enterprise_id == enterprise_id)
+                           .order_by(Worker.full_name, Worker.id)))
+
+
+def set_worker_password(*, db: Session, worker: Worker, password: str, by: User,
+                        ip: str | None = None) -> None:
+    """Set the password a worker logs in with (username: the ID number)."""
+    user = accounts.get_user_or_404(db=db, user_id=worker.user_id)
+    accounts.reset_password(db=db, user=user, password=password, by=by, ip=ip)
