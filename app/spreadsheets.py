@@ -113,6 +113,18 @@ def neutralise_formula(value: object) -> object:
 # --------------------------------------------------------------------------- reading
 
 
+_UNSUPPORTED = N_("This file type is not supported: upload an .xlsx workbook or a CSV UTF-8 file")
+_NOT_XLSX = N_(
+    "The file could not be read as an .xlsx workbook: it may be damaged or in another "
+    "format. Open it in Excel, save it as .xlsx or CSV UTF-8 and upload it again"
+)
+_LOST_DIGITS = N_(
+    "Row {row}, column {column}: {value} is a long number (such as an ID number) that the "
+    "spreadsheet stored as a number, so digits were lost. Format the column as Text, "
+    "re-type the values and upload the file again"
+)
+
+
 def read_table(
     data: bytes,
     *,
@@ -160,18 +172,6 @@ def read_table(
         return _build_table(records, required_names, expected, max_rows)
     finally:
         records.close()  # stop early on an error and release the workbook
-
-
-_UNSUPPORTED = N_("This file type is not supported: upload an .xlsx workbook or a CSV UTF-8 file")
-_NOT_XLSX = N_(
-    "The file could not be read as an .xlsx workbook: it may be damaged or in another "
-    "format. Open it in Excel, save it as .xlsx or CSV UTF-8 and upload it again"
-)
-_LOST_DIGITS = N_(
-    "Row {row}, column {column}: {value} is a long number (such as an ID number) that the "
-    "spreadsheet stored as a number, so digits were lost. Format the column as Text, "
-    "re-type the values and upload the file again"
-)
 
 
 # A record is (row number as Excel shows it, raw cells). Raw cells are str for CSV and
