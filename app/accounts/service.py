@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.accounts.models import ApiToken, AuditEvent, LoginThrottle, Role, User, UserRole, WebSession
@@ -200,6 +202,16 @@ def _throttle_for(db: Session, username: str) -> LoginThrottle | None:
     return db.get(LoginThrottle, username, with_for_update=True)
 
 
+def _throttle_row(db: Session, username: str) -> LoginThrottle:
+    """The account's throttle row, created if missing without racing a concurrent failure."""
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.execute(insert(LoginThrottle).values(username=username, failures=0)
+               .on_conflict_do_nothing(index_elements=["username"]))
+    throttle = db.get(LoginThrottle, username, with_for_update=True, populate_existing=True)
+    assert throttle is not None
+    return throttle
+
+
 def _refuse_if_throttled(throttle: LoginThrottle | None, now: datetime) -> None:
     if throttle is not None and throttle.locked_until and throttle.locked_until > now:
         wait = max(1, math.ceil((throttle.locked_until - now).total_seconds()))
@@ -222,8 +234,7 @@ def authenticate(*, db: Session, username: str, password: str, ip: str | None = 
     good = verify_password(user.password_hash if user else None, password)
     if user is None or not good or not user.is_active:
         if throttle is None:
-            throttle = LoginThrottle(username=name, failures=0)
-            db.add(throttle)
+            throttle = _throttle_row(db, name)
         throttle.failures += 1
         throttle.last_failure_at = now
         if throttle.failures >= MAX_CONSECUTIVE_FAILURES:
