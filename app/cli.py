@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,7 +12,9 @@ app = typer.Typer(help="Pithead: mine-safety training, examination and certifica
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demonstration data.", no_args_is_help=True)
+courses_app = typer.Typer(help="Course packages.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(courses_app, name="courses")
 app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
 
@@ -57,6 +60,20 @@ def users_create(
             typer.echo(f"error: {exc.message}{': ' + detail if detail else ''}", err=True)
             raise typer.Exit(2) from None
     typer.echo(user.id)
+
+
+@courses_app.command("import")
+def courses_import(path: Annotated[Path, typer.Argument(help="A package folder, or a folder of "
+                                                            "package folders")]) -> None:
+    """Import course packages; idempotent; a broken package is refused whole."""
+    from app.courses.importer import import_path
+
+    failed = False
+    for line, ok in import_path(path):
+        typer.echo(line, err=not ok)
+        failed = failed or not ok
+    if failed:
+        raise typer.Exit(1)
 
 
 @demo_app.command("load")

@@ -1,8 +1,20 @@
 """Every domain's tables, imported so Base.metadata knows them all (Alembic, tests)."""
 
 from app.accounts.models import ApiToken, AuditEvent, LoginThrottle, User, UserRole, WebSession
+from app.courses.models import Course, Lesson, Module
 from app.db import Base
+from app.learning.models import (
+    Enrolment,
+    LedgerEntry,
+    LessonProgress,
+    OfflineAttendance,
+    OfflineClass,
+    RuleProfile,
+    StudyClock,
+)
 from app.organisations.models import Enterprise, Region, RosterUpload, Worker
 
-__all__ = ["ApiToken", "AuditEvent", "Base", "Enterprise", "LoginThrottle", "Region",
-           "RosterUpload", "User", "UserRole", "WebSession", "Worker"]
+__all__ = ["ApiToken", "AuditEvent", "Base", "Course", "Enrolment", "Enterprise", "LedgerEntry",
+           "Lesson", "LessonProgress", "LoginThrottle", "Module", "OfflineAttendance",
+           "OfflineClass", "Region", "RosterUpload", "RuleProfile", "StudyClock", "User",
+           "UserRole", "WebSession", "Worker"]

@@ -1,0 +1,1 @@
+"""Courses, modules, lessons, the course-package importer and authoring."""
