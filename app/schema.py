@@ -43,9 +43,11 @@ def downgrade_to_base(url: str | None = None) -> None:
 
 
 def sync_reference_data(*, engine) -> None:  # type: ignore[no-untyped-def]
-    """Regions and other shipped lists, inserted or renamed; idempotent."""
+    """Regions and rule profiles shipped with the product, inserted or updated; idempotent."""
+    from app.learning import profiles
     from app.organisations import service as organisations
 
     with open_session(write=True, engine=engine) as db:
         organisations.sync_regions(db=db)
+        profiles.sync_profiles(db=db)
         db.commit()

@@ -1,0 +1,78 @@
+"""Rule profiles: regulatory values as data, loaded from app/learning/data/*.yaml."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.learning.models import RuleProfile
+from app.organisations import reference
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_PROFILE = "cn-mines"
+
+
+@lru_cache
+def shipped_profiles() -> dict[str, dict[str, Any]]:
+    """The profiles shipped with the product, by code."""
+    result = {}
+    for path in sorted(DATA_DIR.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        result[data["code"]] = data
+    return result
+
+
+def sync_profiles(*, db: Session) -> None:
+    """Insert shipped profiles that are missing (admins' edits to existing ones are kept);
+    make the default active when none is."""
+    existing = {p.code: p for p in db.scalars(select(RuleProfile))}
+    for code, data in shipped_profiles().items():
+        if code not in existing:
+            profile = RuleProfile(code=code, name=data["name"], data=data, is_active=False)
+            db.add(profile)
+            existing[code] = profile
+    if not any(p.is_active for p in existing.values()):
+        existing[DEFAULT_PROFILE].is_active = True
+    db.flush()
+
+
+def active_profile(*, db: Session) -> RuleProfile:
+    """The profile in force."""
+    profile = db.scalar(select(RuleProfile).where(RuleProfile.is_active.is_(True)))
+    if profile is None:  # a database migrated but never synced (should not happen)
+        sync_profiles(db=db)
+        profile = db.scalar(select(RuleProfile).where(RuleProfile.is_active.is_(True)))
+    assert profile is not None
+    return profile
+
+
+def list_profiles(*, db: Session) -> list[RuleProfile]:
+    """Every loaded profile."""
+    return list(db.scalars(select(RuleProfile).order_by(RuleProfile.code)))
+
+
+def class_hour_seconds(profile: RuleProfile, mode: str) -> int:
+    """How many credited seconds make one class hour in `mode` (online or offline)."""
+    return int(profile.data["class_hour_minutes"][mode]) * 60
+
+
+def study_rule(profile: RuleProfile, name: str) -> float:
+    """A value of the profile's `study` block."""
+    return float(profile.data["study"][name])
+
+
+def required_hours(profile: RuleProfile, job_category: str) -> dict[str, float]:
+    """Initial and annual class hours required for a job category."""
+    hours = profile.data.get("hours", {}).get(job_category)
+    if hours is None and job_category in reference.special_operation_codes():
+        special = profile.data["special_operations"]
+        return {"initial": float(special["initial_hours"]),
+                "annual": float(special["annual_hours"])}
+    if hours is None:
+        return {"initial": 0.0, "annual": 0.0}
+    return {"initial": float(hours["initial"]), "annual": float(hours["annual"])}

@@ -1,0 +1,425 @@
+"""Business rules of learning: enrolment, credited study time (heartbeats), lesson and course
+completion, the study-hours ledger, offline classes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, joinedload
+
+from app.accounts import service as accounts
+from app.accounts.models import Role, User
+from app.courses import service as courses
+from app.courses.models import Course, CourseStatus, Lesson, LessonKind
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.i18n import LOCAL_TZ
+from app.i18n import gettext as _
+from app.learning import profiles
+from app.learning.models import (
+    Enrolment,
+    EnrolmentStatus,
+    LedgerEntry,
+    LessonProgress,
+    OfflineAttendance,
+    OfflineClass,
+    RuleProfile,
+    StudyClock,
+    StudyMode,
+)
+from app.organisations import service as organisations
+from app.organisations.models import Worker
+
+
+def _insert(db: Session):  # type: ignore[no-untyped-def]
+    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def local_day(moment: datetime) -> date:
+    """The calendar day (Beijing time) a moment belongs to, for the ledger."""
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+# --- visibility --------------------------------------------------------------------------------
+
+def can_see_enrolment(user: User, enrolment: Enrolment) -> bool:
+    """The worker, its enterprise's administrators and admins see an enrolment."""
+    if user.has_role(Role.ADMIN) or enrolment.worker.user_id == user.id:
+        return True
+    return user.has_role(Role.ENTERPRISE_ADMIN) and \
+        user.enterprise_id == enrolment.worker.enterprise_id
+
+
+def get_enrolment_or_404(*, db: Session, enrolment_id: int) -> Enrolment:
+    """An enrolment with its worker and course loaded."""
+    enrolment = db.scalar(select(Enrolment).where(Enrolment.id == enrolment_id)
+                          .options(joinedload(Enrolment.worker), joinedload(Enrolment.course)))
+    if enrolment is None:
+        raise NotFound(_("No such enrolment."))
+    return enrolment
+
+
+# --- enrolment --------------------------------------------------------------------------------
+
+def _check_can_enrol(by: User, workers: Sequence[Worker]) -> None:
+    if by.has_role(Role.ADMIN):
+        return
+    for worker in workers:
+        if worker.user_id == by.id:
+            continue
+        if not (by.has_role(Role.ENTERPRISE_ADMIN) and by.enterprise_id == worker.enterprise_id):
+            raise Forbidden(_("You may only enrol yourself or your own enterprise's staff."))
+
+
+def enrol(*, db: Session, course: Course, workers: Sequence[Worker], by: User,
+          deadline: date | None = None, ip: str | None = None) -> list[Enrolment]:
+    """Enrol workers in a published course; a worker already enrolled in that course (this or
+    another version) keeps the enrolment they have, which is returned instead."""
+    if course.status != CourseStatus.PUBLISHED.value:
+        raise Conflict(_("This course is not open for enrolment."), code="course_not_published")
+    if deadline is not None and deadline < date.today():
+        raise Invalid(errors=[{"loc": ["deadline"], "msg": _("The deadline is in the past.")}])
+    _check_can_enrol(by, workers)
+    worker_ids = [w.id for w in workers]
+    existing = {e.worker_id: e for e in db.scalars(
+        select(Enrolment).join(Course).where(
+            Enrolment.worker_id.in_(worker_ids), Course.code == course.code,
+            Enrolment.status.in_([EnrolmentStatus.ACTIVE.value,
+                                  EnrolmentStatus.COMPLETED.value]))
+        .order_by(Enrolment.id))}
+    lessons = courses.lessons_of(db=db, course_id=course.id)
+    result: list[Enrolment] = []
+    created: list[Enrolment] = []
+    for worker in workers:
+        if worker.id in existing:
+            result.append(existing[worker.id])
+            continue
+        enrolment = Enrolment(course_id=course.id, worker_id=worker.id, enrolled_by=by.id,
+                              deadline=deadline, lessons_total=len(lessons))
+        db.add(enrolment)
+        created.append(enrolment)
+        result.append(enrolment)
+    db.flush()
+    for enrolment in created:
+        db.add_all(LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id)
+                   for lesson in lessons)
+    if created:
+        db.execute(_insert(db)(StudyClock).values([{"worker_id": e.worker_id} for e in created])
+                   .on_conflict_do_nothing(index_elements=["worker_id"]))
+        accounts.record_audit(db=db, action="enrolment.created", actor=by, object_type="course",
+                              object_id=course.id, ip=ip,
+                              detail={"code": course.code, "workers": [e.worker_id
+                                                                       for e in created]})
+    db.flush()
+    return result
+
+
+def workers_for_enrolment(*, db: Session, by: User, worker_ids: list[int] | None,
+                          enterprise_id: int | None = None,
+                          job_category: str = "") -> list[Worker]:
+    """The workers an enrolment request names (or the caller itself, or a whole job category of
+    an enterprise); unknown or foreign ids are refused as not found."""
+    if worker_ids is None and not job_category:
+        own = organisations.worker_of_user(db=db, user_id=by.id)
+        if own is None:
+            raise Invalid(errors=[{"loc": ["worker_ids"], "msg": _(
+                "Name the workers to enrol (you are not on a roster yourself).")}])
+        return [own]
+    stmt = select(Worker)
+    if job_category:
+        if enterprise_id is None:
+            raise Invalid(errors=[{"loc": ["enterprise_id"], "msg": _("Choose the enterprise.")}])
+        stmt = stmt.where(Worker.enterprise_id == enterprise_id,
+                          Worker.job_category == job_category)
+        return list(db.scalars(stmt.order_by(Worker.id)))
+    ids = sorted(set(worker_ids or []))
+    found = list(db.scalars(stmt.where(Worker.id.in_(ids)).order_by(Worker.id)))
+    visible = [w for w in found if by.has_role(Role.ADMIN) or w.user_id == by.id or (
+        by.has_role(Role.ENTERPRISE_ADMIN) and by.enterprise_id == w.enterprise_id)]
+    if len(visible) != len(ids):
+        missing = sorted(set(ids) - {w.id for w in visible})
+        raise NotFound(_("No such worker: {ids}.").format(ids=", ".join(map(str, missing))))
+    return visible
+
+
+def my_enrolments(*, db: Session, worker: Worker) -> list[Enrolment]:
+    """A worker's enrolments, newest first, with their courses."""
+    return list(db.scalars(select(Enrolment).where(Enrolment.worker_id == worker.id)
+                           .options(joinedload(Enrolment.course))
+                           .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())))
+
+
+def progress_of(*, db: Session, enrolment: Enrolment) -> dict[int, LessonProgress]:
+    """Progress rows of an enrolment by lesson id."""
+    return {p.lesson_id: p for p in db.scalars(
+        select(LessonProgress).where(LessonProgress.enrolment_id == enrolment.id))}
+
+
+@dataclass
+class EnrolmentFilter:
+    course_id: int | None = None
+    status: str = ""
+    overdue: bool = False
+    query: str = ""
+
+
+def enterprise_enrolments(*, db: Session, enterprise_id: int, filters: EnrolmentFilter,
+                          page: int = 1, page_size: int = 25) -> tuple[list[Enrolment], int]:
+    """An enterprise's enrolments with worker and course, filtered, one page at a time."""
+    stmt: Select[tuple[Enrolment]] = select(Enrolment).join(Worker).where(
+        Worker.enterprise_id == enterprise_id)
+    if filters.course_id:
+        stmt = stmt.where(Enrolment.course_id == filters.course_id)
+    if filters.status:
+        stmt = stmt.where(Enrolment.status == filters.status)
+    if filters.overdue:
+        stmt = stmt.where(Enrolment.status == EnrolmentStatus.ACTIVE.value,
+                          Enrolment.deadline < date.today())
+    if filters.query.strip():
+        stmt = stmt.where(Worker.full_name.ilike(f"%{filters.query.strip()}%"))
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    items = db.scalars(stmt.options(joinedload(Enrolment.worker), joinedload(Enrolment.course))
+                       .order_by(Enrolment.deadline.is_(None), Enrolment.deadline,
+                                 Worker.full_name, Enrolment.id)
+                       .limit(page_size).offset((page - 1) * page_size)).all()
+    return list(items), total
+
+
+# --- credited study time ---------------------------------------------------------------------
+
+@dataclass
+class BeatResult:
+    credited_seconds: int        # total for this lesson
+    credited_now: int            # what this beat added
+    lesson_completed: bool
+    course_completed: bool
+    attention_required: bool
+    watched_seconds: float
+    position_seconds: float
+
+
+def _locked(db: Session, model: type, *criteria: object):  # type: ignore[no-untyped-def]
+    return db.scalars(select(model).where(*criteria).with_for_update()
+                      .execution_options(populate_existing=True)).one()
+
+
+def heartbeat(*, db: Session, enrolment: Enrolment, lesson: Lesson, visible: bool,
+              interacted: bool = False, position: float | None = None,
+              now: datetime | None = None) -> BeatResult:
+    """Credit study time for one beat of an open lesson page.
+
+    One clock per worker (however many tabs or lessons are open): a beat credits the wall time
+    since the previous credited beat, at most the profile's cap per beat (60 s), and nothing
+    when the page is hidden, when the learner has given no input for the attention time, or
+    when it is the first beat after such a pause.
+    """
+    if enrolment.status == EnrolmentStatus.WITHDRAWN.value:
+        raise Conflict(_("This enrolment was withdrawn."), code="enrolment_closed")
+    now = now or utcnow()
+    course = enrolment.course
+    profile = profiles.active_profile(db=db)
+    cap = profiles.study_rule(profile, "max_seconds_per_beat")
+    attention = timedelta(minutes=profiles.study_rule(profile, "attention_minutes"))
+    # Lock order: clock, enrolment, progress (the same everywhere, so no deadlocks).
+    clock = _locked(db, StudyClock, StudyClock.worker_id == enrolment.worker_id)
+    row = _locked(db, Enrolment, Enrolment.id == enrolment.id)
+    progress = _locked(db, LessonProgress, LessonProgress.enrolment_id == enrolment.id,
+                       LessonProgress.lesson_id == lesson.id)
+    if interacted or clock.last_interaction_at is None:
+        clock.last_interaction_at = now
+    idle = now - clock.last_interaction_at > attention
+    credited = 0
+    if visible and not idle:
+        if clock.credit_from is not None and clock.credit_from < now:
+            credited = int(min((now - clock.credit_from).total_seconds(), cap))
+        clock.credit_from = now
+    else:
+        clock.credit_from = None  # hidden or idle time is never credited later
+    if credited:
+        progress.credited_seconds += credited
+        row.credited_seconds += credited
+        _add_to_ledger(db, worker_id=enrolment.worker_id, course_id=enrolment.course_id,
+                       day=local_day(now), seconds=credited)
+    if lesson.kind == LessonKind.VIDEO.value and position is not None:
+        _track_video(progress, position, credited)
+    progress.updated_at = now
+    lesson_done = _maybe_complete_lesson(profile, row, lesson, progress, now)
+    course_done = _maybe_complete_course(row, course, now)
+    db.flush()
+    return BeatResult(progress.credited_seconds, credited, lesson_done, course_done, idle,
+                      progress.watched_seconds, progress.position_seconds)
+
+
+def _track_video(progress: LessonProgress, position: float, credited: int) -> None:
+    advance = position - progress.position_seconds
+    # Only playback at about real speed while credited counts as watched; seeking does not.
+    if credited and 0 < advance <= credited + 2:
+        progress.watched_seconds += advance
+    progress.position_seconds = max(0.0, position)
+
+
+def _add_to_ledger(db: Session, *, worker_id: int, course_id: int, day: date,
+                   seconds: int) -> None:
+    stmt = _insert(db)(LedgerEntry).values(worker_id=worker_id, day=day, course_id=course_id,
+                                           mode=StudyMode.ONLINE.value, seconds=seconds)
+    db.execute(stmt.on_conflict_do_update(
+        index_elements=["worker_id", "day", "course_id"],
+        index_where=LedgerEntry.mode == StudyMode.ONLINE.value,
+        set_={"seconds": LedgerEntry.seconds + stmt.excluded.seconds}))
+
+
+def _lesson_requirement_met(profile: RuleProfile, lesson: Lesson,
+                            progress: LessonProgress) -> bool:
+    if lesson.kind == LessonKind.VIDEO.value:
+        duration = lesson.duration_seconds or lesson.minutes * 60
+        return progress.watched_seconds >= profiles.study_rule(profile,
+                                                               "video_watched_ratio") * duration
+    if lesson.kind == LessonKind.PANORAMA.value and lesson.hazard_count:
+        hazards = {i for i, spot in enumerate(lesson.hotspots) if spot.get("hazard")}
+        return hazards <= set(progress.found_hotspots or [])
+    return progress.credited_seconds >= lesson.minutes * 60
+
+
+def _maybe_complete_lesson(profile: RuleProfile, enrolment: Enrolment, lesson: Lesson,
+                           progress: LessonProgress, now: datetime) -> bool:
+    if progress.completed_at is not None:
+        return True
+    if not _lesson_requirement_met(profile, lesson, progress):
+        return False
+    progress.completed_at = now
+    enrolment.lessons_completed += 1
+    return True
+
+
+def _maybe_complete_course(enrolment: Enrolment, course: Course, now: datetime) -> bool:
+    if enrolment.status == EnrolmentStatus.COMPLETED.value:
+        return True
+    if enrolment.lessons_completed >= enrolment.lessons_total and \
+            enrolment.credited_seconds >= course.required_minutes * 60:
+        enrolment.status = EnrolmentStatus.COMPLETED.value
+        enrolment.completed_at = now
+        return True
+    return False
+
+
+def found_hotspot(*, db: Session, enrolment: Enrolment, lesson: Lesson, index: int,
+                  now: datetime | None = None) -> tuple[LessonProgress, bool, bool]:
+    """Record that the learner found hotspot `index` of a panorama; the lesson completes when
+    every hazard is found. Returns (progress, lesson completed, course completed)."""
+    if lesson.kind != LessonKind.PANORAMA.value or not 0 <= index < len(lesson.hotspots or []):
+        raise NotFound(_("No such hotspot."))
+    now = now or utcnow()
+    course = enrolment.course
+    profile = profiles.active_profile(db=db)
+    row = _locked(db, Enrolment, Enrolment.id == enrolment.id)
+    progress = _locked(db, LessonProgress, LessonProgress.enrolment_id == enrolment.id,
+                       LessonProgress.lesson_id == lesson.id)
+    if index not in (progress.found_hotspots or []):
+        progress.found_hotspots = sorted({*(progress.found_hotspots or []), index})
+    lesson_done = _maybe_complete_lesson(profile, row, lesson, progress, now)
+    course_done = _maybe_complete_course(row, course, now)
+    db.flush()
+    return progress, lesson_done, course_done
+
+
+# --- the ledger and hours ----------------------------------------------------------------------
+
+@dataclass
+class HoursSummary:
+    year: int
+    online_seconds: int
+    offline_seconds: int
+    class_hours: float
+    required_annual: float
+    required_initial: float
+
+
+def hours_summary(*, db: Session, worker: Worker, year: int | None = None) -> HoursSummary:
+    """Class hours this year (online and offline at the profile's rates) against the
+    job category's annual requirement."""
+    year = year or local_day(utcnow()).year
+    profile = profiles.active_profile(db=db)
+    rows = db.execute(select(LedgerEntry.mode, func.coalesce(func.sum(LedgerEntry.seconds), 0))
+                      .where(LedgerEntry.worker_id == worker.id,
+                             LedgerEntry.day >= date(year, 1, 1),
+                             LedgerEntry.day <= date(year, 12, 31))
+                      .group_by(LedgerEntry.mode)).all()
+    seconds = {mode: int(total) for mode, total in rows}
+    online = seconds.get(StudyMode.ONLINE.value, 0)
+    offline = seconds.get(StudyMode.OFFLINE.value, 0)
+    hours = online / profiles.class_hour_seconds(profile, "online") + \
+        offline / profiles.class_hour_seconds(profile, "offline")
+    required = profiles.required_hours(profile, worker.job_category)
+    return HoursSummary(year, online, offline, round(hours, 2), required["annual"],
+                        required["initial"])
+
+
+def ledger_entries(*, db: Session, worker: Worker,
+                   year: int) -> list[tuple[LedgerEntry, Course | None]]:
+    """A worker's ledger for a year, newest day first, with the courses."""
+    rows = db.execute(select(LedgerEntry, Course)
+                      .outerjoin(Course, Course.id == LedgerEntry.course_id)
+                      .where(LedgerEntry.worker_id == worker.id,
+                             LedgerEntry.day >= date(year, 1, 1),
+                             LedgerEntry.day <= date(year, 12, 31))
+                      .order_by(LedgerEntry.day.desc(), LedgerEntry.id)).all()
+    return [(entry, course) for entry, course in rows]
+
+
+# --- offline classes ---------------------------------------------------------------------------
+
+def record_offline_class(*, db: Session, title: str, held_on: date, class_hours: float,
+                         location: str, notes: str, course: Course | None,
+                         workers: Sequence[Worker], by: User,
+                         ip: str | None = None) -> OfflineClass:
+    """Record a class held at a training base; each attendee gets ledger time at the offline
+    rate (45 minutes per class hour by default)."""
+    errors = []
+    if not title.strip():
+        errors.append({"loc": ["title"], "msg": _("Enter what the class was about.")})
+    if held_on > local_day(utcnow()):
+        errors.append({"loc": ["held_on"], "msg": _("The class date is in the future.")})
+    if not 0 < class_hours <= 16:
+        errors.append({"loc": ["class_hours"], "msg": _(
+            "A class lasts between 0.5 and 16 class hours.")})
+    if not workers:
+        errors.append({"loc": ["worker_ids"], "msg": _("Choose at least one attendee.")})
+    if errors:
+        raise Invalid(errors=errors)
+    profile = profiles.active_profile(db=db)
+    seconds = int(round(class_hours * profiles.class_hour_seconds(profile, "offline")))
+    item = OfflineClass(title=title.strip(), course_id=course.id if course else None,
+                        held_on=held_on, class_hours=class_hours, location=location.strip(),
+                        notes=notes.strip(), trainer_id=by.id)
+    db.add(item)
+    db.flush()
+    for worker in workers:
+        db.add(OfflineAttendance(class_id=item.id, worker_id=worker.id))
+        db.add(LedgerEntry(worker_id=worker.id, day=held_on,
+                           course_id=course.id if course else None,
+                           mode=StudyMode.OFFLINE.value, seconds=seconds,
+                           offline_class_id=item.id))
+    accounts.record_audit(db=db, action="offline_class.recorded", actor=by,
+                          object_type="offline_class", object_id=item.id, ip=ip,
+                          detail={"title": item.title, "attendees": len(workers),
+                                  "class_hours": class_hours})
+    db.flush()
+    return item
+
+
+def list_offline_classes(*, db: Session, page: int = 1,
+                         page_size: int = 25) -> tuple[list[tuple[OfflineClass, int]], int]:
+    """Offline classes, newest first, with their attendee counts."""
+    total = db.scalar(select(func.count()).select_from(OfflineClass)) or 0
+    counts = select(OfflineAttendance.class_id, func.count().label("n")).group_by(
+        OfflineAttendance.class_id).subquery()
+    rows = db.execute(select(OfflineClass, func.coalesce(counts.c.n, 0))
+                      .outerjoin(counts, counts.c.class_id == OfflineClass.id)
+                      .order_by(OfflineClass.held_on.desc(), OfflineClass.id.desc())
+                      .limit(page_size).offset((page - 1) * page_size)).all()
+    return [(item, int(n)) for item, n in rows], total
