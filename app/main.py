@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -19,6 +19,8 @@ from app.accounts import pages as accounts_pages
 from app.db import get_engine, open_session
 from app.i18n import gettext as _
 from app.middleware import PitheadMiddleware
+from app.courses import api as courses_api
+from app.learning import api as learning_api
 from app.organisations import api as organisations_api
 from app.organisations import pages as organisations_pages
 from app.web import redirect, render
@@ -96,6 +98,14 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
     return _error_page(request, 500, _("Server error"), detail)
 
 
+def _add_routes(app: FastAPI, router: APIRouter) -> None:
+    # Since FastAPI 0.137 include_router() nests routers lazily, and app.routes no longer lists
+    # the endpoints. Our routers' routes already carry their prefix and router dependencies, so
+    # they are added flat: app.routes stays the one table that the contract check and the
+    # authorization test walk.
+    app.router.routes.extend(router.routes)
+
+
 def create_app() -> FastAPI:
     """Build the Pithead ASGI application."""
     app = FastAPI(title="Pithead", version="1.0", docs_url="/api/docs",
@@ -121,8 +131,8 @@ def create_app() -> FastAPI:
         return JSONResponse({"status": "ok" if status == 200 else "degraded",
                              "database": database}, status_code=status)
 
-    for router in (accounts_api.router, organisations_api.router,
-                   accounts_pages.router, organisations_pages.router):
-        app.include_router(router)
+    for router in (accounts_api.router, organisations_api.router, courses_api.router,
+                   learning_api.router, accounts_pages.router, organisations_pages.router):
+        _add_routes(app, router)
     get_engine()
     return app

@@ -24,4 +24,5 @@ def render(markdown: str) -> str:
     """Sanitized HTML for `markdown` (no script, no event handler, no foreign origin images)."""
     html = _parser().render(markdown)
     return nh3.clean(html, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"https", "mailto"},
-                     link_rel="noopener noreferrer nofollow", filter_style_properties={"text-align"})
+                     link_rel="noopener noreferrer nofollow",
+                     filter_style_properties={"text-align"})

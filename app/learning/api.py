@@ -1,0 +1,66 @@
+"""JSON routes of learning: enrolments, heartbeats, panorama hotspots, hours."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from app.accounts.api import client_ip
+from app.accounts.deps import CurrentUser
+from app.courses import service as courses
+from app.db import SessionDep
+from app.errors import Invalid
+from app.i18n import gettext as _
+from app.learning import service
+from app.learning.deps import EnrolmentLesson, OwnEnrolment, VisibleEnrolment
+from app.learning.schemas import (
+    EnrolmentBrief,
+    EnrolmentCreate,
+    EnrolmentOut,
+    HeartbeatIn,
+    HeartbeatOut,
+    HotspotOut,
+    enrolment_brief,
+    enrolment_out,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["learning"])
+
+
+@router.post("/enrolments", response_model=list[EnrolmentBrief], status_code=201)
+def create_enrolments(request: Request, body: EnrolmentCreate, db: SessionDep,
+                      user: CurrentUser) -> list[EnrolmentBrief]:
+    """Enrol workers (enterprise admins: own staff; admins: anyone; a worker: itself)."""
+    course = courses.get_course_or_404(db=db, course_id=body.course_id)
+    if body.worker_ids is not None and not body.worker_ids:
+        raise Invalid(errors=[{"loc": ["worker_ids"], "msg": _("Name at least one worker.")}])
+    workers = service.workers_for_enrolment(db=db, by=user, worker_ids=body.worker_ids)
+    enrolments = service.enrol(db=db, course=course, workers=workers, by=user,
+                               deadline=body.deadline, ip=client_ip(request))
+    return [enrolment_brief(e) for e in enrolments]
+
+
+@router.get("/enrolments/{enrolment_id}", response_model=EnrolmentOut)
+def get_enrolment(enrolment: VisibleEnrolment) -> EnrolmentOut:
+    """Progress of an enrolment."""
+    return enrolment_out(enrolment)
+
+
+@router.post("/enrolments/{enrolment_id}/lessons/{lesson_id}/heartbeat",
+             response_model=HeartbeatOut)
+def heartbeat(enrolment: OwnEnrolment, lesson: EnrolmentLesson, body: HeartbeatIn,
+              db: SessionDep) -> HeartbeatOut:
+    """Credit study time for an open lesson page (hidden or idle time earns nothing)."""
+    result = service.heartbeat(db=db, enrolment=enrolment, lesson=lesson, visible=body.visible,
+                               interacted=body.interacted, position=body.position)
+    return HeartbeatOut(**result.__dict__)
+
+
+@router.post("/enrolments/{enrolment_id}/lessons/{lesson_id}/hotspots/{index}",
+             response_model=HotspotOut)
+def found_hotspot(enrolment: OwnEnrolment, lesson: EnrolmentLesson, index: int,
+                  db: SessionDep) -> HotspotOut:
+    """Record a hotspot the learner found in a panorama."""
+    progress, lesson_done, course_done = service.found_hotspot(
+        db=db, enrolment=enrolment, lesson=lesson, index=index)
+    return HotspotOut(found=progress.found_hotspots, hazards_total=lesson.hazard_count,
+                      lesson_completed=lesson_done, course_completed=course_done)

@@ -1,0 +1,75 @@
+"""Pydantic shapes of the learning API."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.learning.models import Enrolment
+
+
+class EnrolmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    course_id: int
+    worker_ids: list[int] | None = Field(default=None, max_length=5000)
+    deadline: date | None = None
+
+
+class EnrolmentBrief(BaseModel):
+    id: int
+    course_id: int
+    worker_id: int
+    status: str
+    deadline: date | None = None
+
+
+class EnrolmentOut(EnrolmentBrief):
+    credited_minutes: float
+    required_minutes: int
+    lessons_completed: int
+    lessons_total: int
+    credited_seconds: int
+
+
+class HeartbeatIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    visible: bool
+    interacted: bool = False
+    position: float | None = Field(default=None, ge=0, le=24 * 3600)
+
+
+class HeartbeatOut(BaseModel):
+    credited_seconds: int
+    credited_now: int
+    lesson_completed: bool
+    course_completed: bool
+    attention_required: bool
+    watched_seconds: float
+    position_seconds: float
+
+
+class HotspotOut(BaseModel):
+    found: list[int]
+    hazards_total: int
+    lesson_completed: bool
+    course_completed: bool
+
+
+def enrolment_brief(enrolment: Enrolment) -> EnrolmentBrief:
+    """The short shape of an enrolment."""
+    return EnrolmentBrief(id=enrolment.id, course_id=enrolment.course_id,
+                          worker_id=enrolment.worker_id, status=enrolment.status,
+                          deadline=enrolment.deadline)
+
+
+def enrolment_out(enrolment: Enrolment) -> EnrolmentOut:
+    """The full shape (the course must be loaded)."""
+    return EnrolmentOut(**enrolment_brief(enrolment).model_dump(),
+                        credited_minutes=round(enrolment.credited_seconds / 60, 2),
+                        required_minutes=enrolment.course.required_minutes,
+                        lessons_completed=enrolment.lessons_completed,
+                        lessons_total=enrolment.lessons_total,
+                        credited_seconds=enrolment.credited_seconds)
