@@ -20,7 +20,9 @@ from app.db import get_engine, open_session
 from app.i18n import gettext as _
 from app.middleware import PitheadMiddleware
 from app.courses import api as courses_api
+from app.courses import pages as courses_pages
 from app.learning import api as learning_api
+from app.learning import pages as learning_pages
 from app.organisations import api as organisations_api
 from app.organisations import pages as organisations_pages
 from app.web import redirect, render
@@ -110,7 +112,7 @@ def create_app() -> FastAPI:
     """Build the Pithead ASGI application."""
     app = FastAPI(title="Pithead", version="1.0", docs_url="/api/docs",
                   openapi_url="/api/openapi.json", redoc_url=None)
-    app.add_middleware(PitheadMiddleware)
+    app.add_middleware(PitheadMiddleware, on_error=unexpected_error_handler)
     app.add_exception_handler(errors.AppError, app_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
@@ -132,7 +134,8 @@ def create_app() -> FastAPI:
                              "database": database}, status_code=status)
 
     for router in (accounts_api.router, organisations_api.router, courses_api.router,
-                   learning_api.router, accounts_pages.router, organisations_pages.router):
+                   learning_api.router, accounts_pages.router, organisations_pages.router,
+                   courses_pages.router, learning_pages.router):
         _add_routes(app, router)
     get_engine()
     return app

@@ -24,6 +24,9 @@ from app import config, db as app_db, schema
 TEST_URL = os.environ.get("PITHEAD_TEST_DATABASE_URL", "")
 IS_POSTGRES = TEST_URL.startswith("postgresql")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# Databases of this run are named after the target database and the process, so two runs on
+# one server (a developer and CI, say) never drop each other's.
+RUN_TAG = f"{make_url(TEST_URL).database or 'x'}_{WORKER}_{os.getpid()}"[:40] if TEST_URL else ""
 _counter = itertools.count()
 
 
@@ -48,7 +51,7 @@ def _admin_engine():  # type: ignore[no-untyped-def]
 def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database migrated once per test process; each test starts from a copy of it."""
     if IS_POSTGRES:
-        name = f"pithead_tpl_{WORKER}"
+        name = f"pithead_tpl_{RUN_TAG}"
         admin = _admin_engine()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -69,7 +72,7 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
     """A fresh database for this test, already migrated, with the reference data."""
     if IS_POSTGRES:
-        name = f"pithead_t_{WORKER}_{next(_counter)}"
+        name = f"pithead_t_{RUN_TAG}_{next(_counter)}"
         admin = _admin_engine()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

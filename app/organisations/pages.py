@@ -13,7 +13,8 @@ from app.accounts.deps import AdminUser, CurrentUser, page_guard
 from app.accounts.models import Role
 from app.db import SessionDep
 from app.errors import AppError, Invalid
-from app.i18n import N_
+from app.courses import service as courses
+from app.i18n import N_, get_locale
 from app.i18n import gettext as _
 from app.organisations import reference, roster, service, validators
 from app.organisations.api import read_upload
@@ -89,7 +90,7 @@ async def enterprise_create(request: Request, db: SessionDep, admin: AdminUser) 
 @router.get("/enterprises/{enterprise_id}", name="enterprise")
 def enterprise_detail(request: Request, db: SessionDep, user: CurrentUser,
                       enterprise: VisibleEnterprise, paging: PageDep, q: str = "",
-                      job_category: str = "") -> Response:
+                      job_category: str = "", enrol: int = 0) -> Response:
     """The enterprise and its roster: search, filter by job category, page through."""
     workers, total = service.list_workers(db=db, enterprise_id=enterprise.id, query=q,
                                           job_category=job_category, page=paging.page,
@@ -97,9 +98,13 @@ def enterprise_detail(request: Request, db: SessionDep, user: CurrentUser,
     regions = service.region_names(db=db, codes={enterprise.region_code,
                                                  enterprise.region_code[:2],
                                                  enterprise.region_code[:4]})
+    can_manage = service.can_manage_enterprise(user, enterprise.id)
+    published = courses.list_courses(db=db, page_size=200)[0] if can_manage else []
+    locale = get_locale()
     context = {**_context(), "enterprise": enterprise, "workers": workers, "total": total,
                "paging": paging, "q": q, "job_category": job_category, "regions": regions,
-               "can_manage": service.can_manage_enterprise(user, enterprise.id)}
+               "can_manage": can_manage, "courses": published, "enrol_course": enrol,
+               "course_title": lambda c: courses.localized(c.title, locale)}
     template = ("organisations/_roster_table.html"
                 if request.headers.get("hx-target") == "roster" else
                 "organisations/enterprise.html")
