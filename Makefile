@@ -41,10 +41,14 @@ fmt: install-dev
 	$(BIN)/ruff format app tests bench migrations
 
 ## translations: extract strings, update the catalogs (then translate app/translations/*/LC_MESSAGES/messages.po)
-translations: install-dev
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 --no-location --sort-output -o app/translations/messages.pot app
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -l zh_CN --no-fuzzy-matching --omit-header
-	$(BIN)/pybabel compile -d app/translations --statistics
+## Existing translations are kept (no fuzzy matching); a missing catalog is created. No .mo is
+## written: app/i18n.py reads the .po at start-up. The last step prints the translated count.
+translations:
+	@test -x $(BIN)/pybabel || $(MAKE) install
+	@mkdir -p app/translations
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 --add-comments=Translators: --project=Pithead --no-location --sort-output -o app/translations/messages.pot app
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -l zh_CN --init-missing --no-fuzzy-matching
+	$(BIN)/pybabel compile -i app/translations/zh_CN/LC_MESSAGES/messages.po -o /dev/null -l zh_CN --statistics
 
 bench: install-dev
 	$(BIN)/python bench/pages.py
