@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Role, User, UserRole
+
+__all__ = ["Role"]
 from app.accounts.security import hash_password
 from app.organisations.models import Enterprise, MineType, Worker
 from app.organisations.validators import make_credit_code, make_resident_id

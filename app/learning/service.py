@@ -58,7 +58,8 @@ def can_see_enrolment(user: User, enrolment: Enrolment) -> bool:
 def get_enrolment_or_404(*, db: Session, enrolment_id: int) -> Enrolment:
     """An enrolment with its worker and course loaded."""
     enrolment = db.scalar(select(Enrolment).where(Enrolment.id == enrolment_id)
-                          .options(joinedload(Enrolment.worker), joinedload(Enrolment.course)))
+                          .options(joinedload(Enrolment.worker), joinedload(Enrolment.course))
+                          .execution_options(populate_existing=True))
     if enrolment is None:
         raise NotFound(_("No such enrolment."))
     return enrolment
@@ -221,7 +222,8 @@ def heartbeat(*, db: Session, enrolment: Enrolment, lesson: Lesson, visible: boo
     if enrolment.status == EnrolmentStatus.WITHDRAWN.value:
         raise Conflict(_("This enrolment was withdrawn."), code="enrolment_closed")
     now = now or utcnow()
-    course = enrolment.course
+    course = db.get(Course, enrolment.course_id)  # from the identity map: no query
+    assert course is not None
     profile = profiles.active_profile(db=db)
     cap = profiles.study_rule(profile, "max_seconds_per_beat")
     attention = timedelta(minutes=profiles.study_rule(profile, "attention_minutes"))
@@ -314,7 +316,8 @@ def found_hotspot(*, db: Session, enrolment: Enrolment, lesson: Lesson, index: i
     if lesson.kind != LessonKind.PANORAMA.value or not 0 <= index < len(lesson.hotspots or []):
         raise NotFound(_("No such hotspot."))
     now = now or utcnow()
-    course = enrolment.course
+    course = db.get(Course, enrolment.course_id)  # from the identity map: no query
+    assert course is not None
     profile = profiles.active_profile(db=db)
     row = _locked(db, Enrolment, Enrolment.id == enrolment.id)
     progress = _locked(db, LessonProgress, LessonProgress.enrolment_id == enrolment.id,
