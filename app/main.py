@@ -22,6 +22,7 @@ from app.middleware import PitheadMiddleware
 from app.courses import api as courses_api
 from app.courses import pages as courses_pages
 from app.learning import api as learning_api
+from app.learning import class_pages
 from app.learning import pages as learning_pages
 from app.organisations import api as organisations_api
 from app.organisations import pages as organisations_pages
@@ -135,7 +136,7 @@ def create_app() -> FastAPI:
 
     for router in (accounts_api.router, organisations_api.router, courses_api.router,
                    learning_api.router, accounts_pages.router, organisations_pages.router,
-                   courses_pages.router, learning_pages.router):
+                   courses_pages.router, learning_pages.router, class_pages.router):
         _add_routes(app, router)
     get_engine()
     return app

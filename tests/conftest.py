@@ -117,8 +117,11 @@ def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def db(settings_env: str) -> Iterator[Session]:
-    """A session on the test database for arranging data; call db.commit() to publish it."""
-    session = app_db.open_session(write=True)
+    """A session on the test database for arranging data; call db.commit() to publish it.
+
+    Deferred transactions: a test that only reads (asserting on what the app wrote) takes no
+    write lock, so the app under test is never blocked by it on SQLite."""
+    session = app_db.open_session(write=False)
     try:
         yield session
     finally:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 
 from app.accounts.api import client_ip
-from app.accounts.deps import CurrentUser
+from app.accounts.deps import CurrentUser, require
+from app.accounts.models import Role, User
 from app.courses import service as courses
 from app.db import SessionDep
 from app.errors import Invalid
 from app.i18n import gettext as _
-from app.learning import service
+from app.learning import profiles, service
 from app.learning.deps import EnrolmentLesson, OwnEnrolment, VisibleEnrolment
+from app.learning.models import OfflineClass
 from app.learning.schemas import (
     EnrolmentBrief,
     EnrolmentCreate,
@@ -19,9 +23,12 @@ from app.learning.schemas import (
     HeartbeatIn,
     HeartbeatOut,
     HotspotOut,
+    OfflineClassCreate,
+    OfflineClassOut,
     enrolment_brief,
     enrolment_out,
 )
+from app.organisations.models import Worker
 
 router = APIRouter(prefix="/api/v1", tags=["learning"])
 
@@ -64,3 +71,35 @@ def found_hotspot(enrolment: OwnEnrolment, lesson: EnrolmentLesson, index: int,
         db=db, enrolment=enrolment, lesson=lesson, index=index)
     return HotspotOut(found=progress.found_hotspots, hazards_total=lesson.hazard_count,
                       lesson_completed=lesson_done, course_completed=course_done)
+
+
+TrainerUser = Annotated[User, Depends(require(Role.TRAINER, Role.ADMIN))]
+
+
+def _class_out(db: SessionDep, item: OfflineClass, workers: list[Worker]) -> OfflineClassOut:
+    rate = profiles.class_hour_seconds(profiles.active_profile(db=db), "offline")
+    return OfflineClassOut(id=item.id, title=item.title, course_id=item.course_id,
+                           held_on=item.held_on, class_hours=item.class_hours,
+                           location=item.location, worker_ids=[w.id for w in workers],
+                           credited_minutes_each=round(item.class_hours * rate / 60, 2))
+
+
+@router.post("/offline-classes", response_model=OfflineClassOut, status_code=201)
+def create_offline_class(request: Request, body: OfflineClassCreate, db: SessionDep,
+                         user: TrainerUser) -> OfflineClassOut:
+    """Record a class held at a training base; attendees get ledger time (trainers, admins)."""
+    course = courses.get_course_or_404(db=db, course_id=body.course_id) if body.course_id \
+        else None
+    workers = service.workers_for_attendance(db=db, worker_ids=body.worker_ids)
+    item = service.record_offline_class(db=db, title=body.title, held_on=body.held_on,
+                                        class_hours=body.class_hours, location=body.location,
+                                        notes=body.notes, course=course, workers=workers,
+                                        by=user, ip=client_ip(request))
+    return _class_out(db, item, workers)
+
+
+@router.get("/offline-classes/{class_id}", response_model=OfflineClassOut)
+def get_offline_class(class_id: int, db: SessionDep, user: TrainerUser) -> OfflineClassOut:
+    """One offline class with its attendees (trainers, admins)."""
+    item, workers = service.get_offline_class_or_404(db=db, class_id=class_id)
+    return _class_out(db, item, workers)

@@ -73,3 +73,26 @@ def enrolment_out(enrolment: Enrolment) -> EnrolmentOut:
                         lessons_completed=enrolment.lessons_completed,
                         lessons_total=enrolment.lessons_total,
                         credited_seconds=enrolment.credited_seconds)
+
+
+class OfflineClassCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    course_id: int | None = None
+    held_on: date
+    class_hours: float = Field(gt=0, le=16)
+    location: str = Field(default="", max_length=200)
+    notes: str = Field(default="", max_length=2000)
+    worker_ids: list[int] = Field(min_length=1, max_length=2000)
+
+
+class OfflineClassOut(BaseModel):
+    id: int
+    title: str
+    course_id: int | None
+    held_on: date
+    class_hours: float
+    location: str
+    worker_ids: list[int]
+    credited_minutes_each: float

@@ -415,6 +415,29 @@ def record_offline_class(*, db: Session, title: str, held_on: date, class_hours:
     return item
 
 
+def workers_for_attendance(*, db: Session, worker_ids: list[int]) -> list[Worker]:
+    """The ticked attendees (trainers work across enterprises); unknown ids are refused."""
+    ids = sorted(set(worker_ids))
+    found = list(db.scalars(select(Worker).where(Worker.id.in_(ids)).order_by(Worker.id)))
+    if len(found) != len(ids):
+        missing = sorted(set(ids) - {w.id for w in found})
+        raise NotFound(_("No such worker: {ids}.").format(ids=", ".join(map(str, missing))))
+    return found
+
+
+def get_offline_class_or_404(*, db: Session,
+                             class_id: int) -> tuple[OfflineClass, list[Worker]]:
+    """A class and its attendees."""
+    item = db.get(OfflineClass, class_id)
+    if item is None:
+        raise NotFound(_("No such class."))
+    attendees = list(db.scalars(select(Worker).join(
+        OfflineAttendance, OfflineAttendance.worker_id == Worker.id)
+        .where(OfflineAttendance.class_id == class_id)
+        .options(joinedload(Worker.enterprise)).order_by(Worker.full_name)))
+    return item, attendees
+
+
 def list_offline_classes(*, db: Session, page: int = 1,
                          page_size: int = 25) -> tuple[list[tuple[OfflineClass, int]], int]:
     """Offline classes, newest first, with their attendee counts."""

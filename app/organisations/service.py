@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.accounts import service as accounts
 from app.accounts.models import Role, User
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.i18n import gettext as _
 from app.organisations import reference, validators
 from app.organisations.models import Enterprise, MineType, Region, Worker
@@ -155,6 +155,11 @@ def list_enterprises(*, db: Session, user: User, query: str = "", page: int = 1,
     return list(items), total
 
 
+def all_enterprises(*, db: Session) -> list[Enterprise]:
+    """Every enterprise by name (for platform-wide roles such as trainers picking attendees)."""
+    return list(db.scalars(select(Enterprise).order_by(Enterprise.name)))
+
+
 def staff_counts(*, db: Session, enterprise_ids: list[int]) -> dict[int, int]:
     """Roster size per enterprise (one query)."""
     if not enterprise_ids:
@@ -208,4 +213,8 @@ def set_worker_password(*, db: Session, worker: Worker, password: str, by: User,
                         ip: str | None = None) -> None:
     """Set the password a worker logs in with (username: the ID number)."""
     user = accounts.get_user_or_404(db=db, user_id=worker.user_id)
+    if not by.has_role(Role.ADMIN) and user.role_names != [Role.WORKER.value]:
+        # An enterprise admin must not take over a login that also holds staff roles.
+        raise Forbidden(_("This login also has staff roles; only an administrator may set "
+                          "its password."))
     accounts.reset_password(db=db, user=user, password=password, by=by, ip=ip)
