@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
@@ -271,7 +271,8 @@ def _add_to_ledger(db: Session, *, worker_id: int, course_id: int, day: date,
                                            mode=StudyMode.ONLINE.value, seconds=seconds)
     db.execute(stmt.on_conflict_do_update(
         index_elements=["worker_id", "day", "course_id"],
-        index_where=LedgerEntry.mode == StudyMode.ONLINE.value,
+        # A literal predicate: PostgreSQL matches the partial index only by its exact text.
+        index_where=text("mode = 'online'"),
         set_={"seconds": LedgerEntry.seconds + stmt.excluded.seconds}))
 
 
