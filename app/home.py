@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Role, User
+from app.learning import service as learning
+from app.learning.models import EnrolmentStatus
 from app.organisations import reference
 from app.organisations import service as organisations
 from app.organisations.models import Enterprise, Region, Worker
@@ -39,16 +41,26 @@ def _regulator(db: Session, user: User) -> Panel:
 
 def _enterprise_admin(db: Session, user: User) -> Panel:
     enterprise = db.get(Enterprise, user.enterprise_id) if user.enterprise_id else None
-    staff = organisations.staff_counts(db=db, enterprise_ids=[enterprise.id]) if enterprise else {}
+    if enterprise is None:
+        return Panel(Role.ENTERPRISE_ADMIN.value, {"enterprise": None})
+    staff = organisations.staff_counts(db=db, enterprise_ids=[enterprise.id])
+    _items, overdue = learning.enterprise_enrolments(
+        db=db, enterprise_id=enterprise.id, filters=learning.EnrolmentFilter(overdue=True),
+        page_size=1)
     return Panel(Role.ENTERPRISE_ADMIN.value, {
-        "enterprise": enterprise, "staff": staff.get(enterprise.id, 0) if enterprise else 0})
+        "enterprise": enterprise, "staff": staff.get(enterprise.id, 0), "overdue": overdue})
 
 
 def _worker(db: Session, user: User) -> Panel:
     worker = organisations.worker_of_user(db=db, user_id=user.id)
     categories = {c["code"]: c for c in reference.job_categories()}
+    if worker is None:
+        return Panel(Role.WORKER.value, {"worker": None})
+    enrolments = [e for e in learning.my_enrolments(db=db, worker=worker)
+                  if e.status == EnrolmentStatus.ACTIVE.value]
     return Panel(Role.WORKER.value, {
-        "worker": worker, "category": categories.get(worker.job_category) if worker else None})
+        "worker": worker, "category": categories.get(worker.job_category),
+        "enrolments": enrolments, "hours": learning.hours_summary(db=db, worker=worker)})
 
 
 _BUILDERS = {

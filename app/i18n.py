@@ -70,6 +70,14 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention
     return message
 
 
+def localized(value: dict[str, str] | None, locale: str | None = None) -> str:
+    """The text of a {locale: text} map (titles of courses and lessons) in `locale` (default:
+    the current one), falling back to English."""
+    if not value:
+        return ""
+    return value.get(locale or get_locale()) or value.get("en") or next(iter(value.values()), "")
+
+
 def normalise_locale(value: str | None) -> str | None:
     """Map 'zh-CN', 'zh_cn', 'zh-Hans', 'zh' to 'zh_CN' and 'en-GB' to 'en'; None if unsupported."""
     if not value:

@@ -79,6 +79,7 @@ def role_label(role: str) -> str:
 templates.env.globals["region_name"] = localised_name
 templates.env.globals["category_name"] = localised_name
 templates.env.globals["localised_name"] = localised_name
+templates.env.globals["localised_title"] = i18n.localized
 templates.env.filters["role_label"] = role_label
 templates.env.globals["static_url"] = static_url
 templates.env.globals["query_string"] = query_string
@@ -215,6 +216,9 @@ def safe_next(target: str | None, default: str = "/") -> str:
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    # Browsers read "\" as "/" and drop tabs and newlines: "/\evil.com" would leave the site.
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return default
     return target
 

@@ -16,6 +16,9 @@ from app.courses.package import LessonData, Package, PackageError, Problem
 from app.db import utcnow
 from app.errors import NotFound
 from app.i18n import gettext as _
+from app.i18n import localized
+
+__all__ = ["localized"]
 
 _IMAGE_LINK = re.compile(r"(!\[[^\]]*\]\(\s*)([^)\s]+)")
 
@@ -152,9 +155,3 @@ def lessons_of(*, db: Session, course_id: int) -> list[Lesson]:
     return list(db.scalars(select(Lesson).join(Module).where(Lesson.course_id == course_id)
                            .order_by(Module.position, Lesson.position)))
 
-
-def localized(value: dict[str, str] | None, locale: str) -> str:
-    """The text for `locale`, falling back to English."""
-    if not value:
-        return ""
-    return value.get(locale) or value.get("en") or next(iter(value.values()), "")
