@@ -20,6 +20,15 @@ def _parser() -> MarkdownIt:
         .enable("strikethrough")
 
 
+def without_title(markdown: str) -> str:
+    """The Markdown without its first '# heading' (the page shows the title already)."""
+    lines = markdown.lstrip("\ufeff").splitlines()
+    for index, line in enumerate(lines):
+        if line.strip():
+            return "\n".join(lines[index + 1:]) if line.startswith("# ") else markdown
+    return markdown
+
+
 def render(markdown: str) -> str:
     """Sanitized HTML for `markdown` (no script, no event handler, no foreign origin images)."""
     html = _parser().render(markdown)

@@ -10,6 +10,7 @@ from app import media
 from app.accounts.deps import AdminUser, CurrentUser, page_guard
 from app.courses import service as courses
 from app.courses.markdown import render as render_markdown
+from app.courses.markdown import without_title
 from app.courses.pages import course_context
 from app.db import SessionDep, utcnow
 from app.errors import NotFound
@@ -75,7 +76,7 @@ def lesson_page(request: Request, db: SessionDep, user: CurrentUser,
     body = lesson.body.get(locale) or lesson.body.get("en") or ""
     return render(request, "learning/lesson.html", {
         **course_context(), "enrolment": enrolment, "lesson": lesson, "progress": progress,
-        "html": markup(render_markdown(body)) if body else None,
+        "html": markup(render_markdown(without_title(body))) if body else None,
         "media_url": media.url(lesson.media_key) if lesson.media_key else None,
         "previous": lessons[index - 1] if index > 0 else None,
         "next": lessons[index + 1] if index + 1 < len(lessons) else None,
