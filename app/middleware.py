@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import i18n
@@ -38,8 +40,11 @@ def _cookie(name: str, value: str, *, max_age: int | None, http_only: bool = Tru
 class PitheadMiddleware:
     """Sets the request's locale and adds headers and pending cookies to every response."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp,
+                 on_error: Callable[[Request, Exception], Awaitable[Response]] | None = None
+                 ) -> None:
         self.app = app
+        self.on_error = on_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,9 +53,12 @@ class PitheadMiddleware:
         request = Request(scope)
         token = i18n.set_locale(request_locale(request))
         state: dict[str, Any] = scope.setdefault("state", {})
+        started = False
 
         async def send_wrapper(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("Content-Security-Policy", CSP)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -65,6 +73,15 @@ class PitheadMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            # An unexpected error's page is rendered here, inside this middleware, so that it
+            # gets the security headers and the locale like every other response (Starlette's
+            # outermost error middleware would send it past us). Re-raised for the server log.
+            if started or self.on_error is None:
+                raise
+            response = await self.on_error(request, exc)
+            await response(scope, receive, send_wrapper)
+            raise
         finally:
             i18n._current.reset(token)
 
