@@ -18,6 +18,7 @@ from app.db import SessionDep
 from app.errors import AppError, NotFound
 from app.i18n import N_, get_locale
 from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.learning import service as learning
 from app.organisations import reference
 from app.organisations import service as organisations
@@ -114,8 +115,9 @@ def enterprise_enrol(request: Request, db: SessionDep, user: CurrentUser, enterp
         detail = "; ".join(str(e.get("msg")) for e in exc.extra.get("errors", [])) or exc.message
         flash(request, detail, "error")
         return redirect(back)
-    flash(request, _("{n} workers enrolled in {course}.").format(
-        n=len(enrolments), course=service.localized(course.title, get_locale())))
+    flash(request, ngettext("{n} worker enrolled in {course}.", "{n} workers enrolled in {course}.",
+                            len(enrolments)).format(n=len(enrolments),
+                                                    course=service.localized(course.title)))
     return redirect(request.url_for("enterprise_enrolments", enterprise_id=enterprise.id).path)
 
 
