@@ -16,9 +16,8 @@ from app.courses.deps import VisibleCourse
 from app.courses.models import CourseKind
 from app.db import SessionDep
 from app.errors import AppError, NotFound
-from app.i18n import N_, get_locale
+from app.i18n import N_, get_locale, ngettext
 from app.i18n import gettext as _
-from app.i18n import ngettext
 from app.learning import service as learning
 from app.organisations import reference
 from app.organisations import service as organisations

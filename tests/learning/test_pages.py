@@ -96,16 +96,18 @@ def test_enterprise_admin_enrols_ticked_workers_and_not_foreign_ones(client, db,
     mine, foreign = f.worker(db, ent), f.worker(db, other)
     f.user(db, Role.ENTERPRISE_ADMIN, username="boss", enterprise_id=ent.id)
     db.commit()
+    ent_id, other_id, mine_id, foreign_id, course_id = ent.id, other.id, mine.id, foreign.id, \
+        course.id
     csrf = f.login(client, "boss")
-    client.post(f"/enterprises/{ent.id}/enrol", data={
-        "csrf_token": csrf, "course_id": course.id, "worker_ids": [mine.id, foreign.id]})
+    client.post(f"/enterprises/{ent_id}/enrol", data={
+        "csrf_token": csrf, "course_id": course_id, "worker_ids": [mine_id, foreign_id]})
     assert db.scalar(select(Enrolment.id)) is None  # one foreign id refuses the whole request
     db.rollback()  # end the read snapshot before looking again
-    client.post(f"/enterprises/{ent.id}/enrol", data={
-        "csrf_token": csrf, "course_id": course.id, "worker_ids": [mine.id]})
-    assert db.scalars(select(Enrolment.worker_id)).all() == [mine.id]
-    assert client.post(f"/enterprises/{other.id}/enrol", data={
-        "csrf_token": csrf, "course_id": course.id, "worker_ids": [foreign.id]},
+    client.post(f"/enterprises/{ent_id}/enrol", data={
+        "csrf_token": csrf, "course_id": course_id, "worker_ids": [mine_id]})
+    assert db.scalars(select(Enrolment.worker_id)).all() == [mine_id]
+    assert client.post(f"/enterprises/{other_id}/enrol", data={
+        "csrf_token": csrf, "course_id": course_id, "worker_ids": [foreign_id]},
         follow_redirects=False).status_code == 404
 
 
