@@ -14,13 +14,19 @@ from sqlalchemy.orm import Session
 from app.accounts import service as accounts
 from app.accounts.models import Role, User
 from app.accounts.security import hash_password, verify_password
+from app.config import PROJECT_ROOT
+from app.courses import service as courses
+from app.courses.importer import import_path
 from app.db import open_session
+from app.learning import service as learning
 from app.organisations import roster
 from app.organisations import service as organisations
 from app.organisations.models import Enterprise, MineType, Worker
 from app.organisations.validators import make_credit_code, make_resident_id
 
 DEMO_PASSWORD = "pithead-demo"  # noqa: S105 - printed for the demo on purpose
+COURSES_DIR = PROJECT_ROOT / "courses"
+INDUCTION_CODE = "CN-GENERAL-UNDERGROUND-INDUCTION"
 
 ENTERPRISES = [
     {"key": "jinan", "name": "晋安煤业有限公司 (Jin'an Coal Industry Co.)", "region": "140108",
@@ -78,6 +84,25 @@ def _ensure_user(db: Session, *, username: str, full_name: str, roles: list[Role
     return user
 
 
+def _enrol_demo_staff(db: Session) -> None:
+    """The demo worker studies every shipped course; Jin'an's underground staff have the
+    induction course with a deadline, so the enterprise pages have something to show."""
+    admin = accounts.get_by_username(db=db, username="admin")
+    assert admin is not None
+    published, _total = courses.list_courses(db=db, page_size=100)
+    jinan = db.scalar(select(Enterprise).where(Enterprise.credit_code == _credit_code(
+        ENTERPRISES[0])))
+    assert jinan is not None
+    staff = list(db.scalars(select(Worker).where(Worker.enterprise_id == jinan.id)
+                            .order_by(Worker.id)))
+    for course in published:
+        learning.enrol(db=db, course=course, workers=staff[:1], by=admin)
+        if course.code == INDUCTION_CODE:
+            underground = [w for w in staff if w.job_category == "general.underground"]
+            learning.enrol(db=db, course=course, workers=underground, by=admin,
+                           deadline=date.today() + timedelta(days=60))
+
+
 def load() -> list[tuple[str, str, str, str]]:
     """Create what is missing of the demo data; returns (role, username, password, note)."""
     with open_session(write=True) as db:
@@ -107,6 +132,11 @@ def load() -> list[tuple[str, str, str, str]]:
         assert worker_user is not None
         if not verify_password(worker_user.password_hash, DEMO_PASSWORD):
             worker_user.password_hash = hash_password(DEMO_PASSWORD)
+        db.commit()
+    for line, _ok in import_path(COURSES_DIR):
+        print(line)
+    with open_session(write=True) as db:
+        _enrol_demo_staff(db)
         db.commit()
         return [
             ("admin", "admin", DEMO_PASSWORD, ""),
