@@ -150,13 +150,13 @@ def _parse_question(block: str, category: str, filename: str, line: int) -> Gift
         if end < 0:
             raise GiftError(filename, line, "the question title is not closed with '::'")
         title, text = _clean(text[2:end]), text[end + 2:].strip()
-    if text.startswith("["):
-        end = text.find("]")
-        fmt = text[1:end].lower() if end > 0 else ""
+    fmt_match = re.match(r"^\[([a-zA-Z]+)\]", text)
+    if fmt_match:
+        fmt = fmt_match.group(1).lower()
         if fmt not in ("plain", "markdown", "moodle"):
             raise GiftError(filename, line, f"text format [{fmt}] is not supported "
                                             "(use [plain] or [markdown])")
-        text = text[end + 1:].strip()
+        text = text[fmt_match.end():].strip()
     open_at = _find_unescaped(text, "{")
     if open_at < 0:
         raise GiftError(filename, line, "description items (no answer block '{...}') are not "
@@ -199,11 +199,11 @@ def _parse_answers(body: str, filename: str,
     parts = _split_unescaped(body, "=~")
     if parts[0][1].strip():
         raise GiftError(filename, line, "answers must start with '=' or '~'")
+    if all(sep == "=" and "->" in chunk for sep, chunk in parts[1:]):
+        raise GiftError(filename, line, "matching questions are not supported")
     options: list[GiftOption] = []
     rights = 0
     for sep, chunk in parts[1:]:
-        if "->" in chunk:
-            raise GiftError(filename, line, "matching questions are not supported")
         weight_match = _WEIGHT.match(chunk.strip())
         chunk = chunk.strip()
         if weight_match:
@@ -244,7 +244,7 @@ def to_gift(question: GiftQuestion) -> str:
     """Write a question back as GIFT (used by the bank export)."""
 
     def esc(text: str) -> str:
-        return "".join("\\" + ch if ch in "=~#{}:" else ch for ch in text).replace("\n", "\\n")
+        return "".join("\\" + ch if ch in "=~#{}:\\" else ch for ch in text).replace("\n", "\\n")
 
     head = f"::{esc(question.title)}::" if question.title else ""
     if question.kind == "true_false":
