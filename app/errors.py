@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.i18n import N_
+
 
 class AppError(Exception):
     """An expected failure with an HTTP status and a stable snake_case code."""
 
     status = 400
     code = "bad_request"
-    title = "Bad request"
+    title = N_("Bad request")
     keep_writes = False
 
     def __init__(
@@ -32,25 +34,25 @@ class AppError(Exception):
 class NotFound(AppError):
     status = 404
     code = "not_found"
-    title = "Not found"
+    title = N_("Not found")
 
 
 class Forbidden(AppError):
     status = 403
     code = "forbidden"
-    title = "Forbidden"
+    title = N_("Forbidden")
 
 
 class Unauthorized(AppError):
     status = 401
     code = "not_authenticated"
-    title = "Not signed in"
+    title = N_("Not signed in")
 
 
 class Conflict(AppError):
     status = 409
     code = "conflict"
-    title = "Conflict"
+    title = N_("Conflict")
 
 
 class Invalid(AppError):
@@ -58,7 +60,7 @@ class Invalid(AppError):
 
     status = 422
     code = "validation_error"
-    title = "Invalid input"
+    title = N_("Invalid input")
 
     def __init__(self, message: str | None = None, *, errors: list[dict[str, Any]] | None = None,
                  code: str | None = None) -> None:
@@ -72,7 +74,7 @@ class Invalid(AppError):
 class TooManyRequests(AppError):
     status = 429
     code = "too_many_requests"
-    title = "Too many attempts"
+    title = N_("Too many attempts")
 
     def __init__(self, message: str | None = None, *, retry_after: int) -> None:
         super().__init__(message, headers={"Retry-After": str(retry_after)},
@@ -84,10 +86,10 @@ class LoginFailed(Unauthorized):
     """Bad credentials: the failure count written during the attempt must be kept."""
 
     code = "invalid_credentials"
-    title = "Wrong username or password"
+    title = N_("Wrong username or password")
     keep_writes = True
 
 
 class CsrfFailed(Forbidden):
     code = "csrf_failed"
-    title = "The form expired or did not come from this site"
+    title = N_("The form expired or did not come from this site")

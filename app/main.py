@@ -20,6 +20,7 @@ from app.db import get_engine, open_session
 from app.i18n import gettext as _
 from app.middleware import PitheadMiddleware
 from app.courses import api as courses_api
+from app.courses import authoring_api, authoring_pages
 from app.courses import pages as courses_pages
 from app.learning import api as learning_api
 from app.learning import class_pages
@@ -84,7 +85,9 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     titles = {404: _("Not found"), 405: _("Method not allowed")}
     title = titles.get(exc.status_code, _("Error"))
-    detail = _("There is no page at this address.") if exc.status_code == 404 else str(exc.detail)
+    details = {404: _("There is no page at this address."),
+               405: _("This address does not accept that kind of request.")}
+    detail = details.get(exc.status_code, str(exc.detail))
     if _wants_json(request):
         return _problem(exc.status_code, title, detail, "not_found" if exc.status_code == 404
                         else "http_error", headers=getattr(exc, "headers", None))
@@ -136,7 +139,8 @@ def create_app() -> FastAPI:
 
     for router in (accounts_api.router, organisations_api.router, courses_api.router,
                    learning_api.router, accounts_pages.router, organisations_pages.router,
-                   courses_pages.router, learning_pages.router, class_pages.router):
+                   courses_pages.router, learning_pages.router, class_pages.router,
+                   authoring_api.router, authoring_pages.router):
         _add_routes(app, router)
     get_engine()
     return app

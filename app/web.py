@@ -223,13 +223,40 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
+# Pydantic's own messages are English; the forms show these instead (by error type).
+_VALIDATION_MESSAGES = {
+    "missing": i18n.N_("This field is required."),
+    "string_too_short": i18n.N_("This field is required."),
+    "too_short": i18n.N_("Choose at least one."),
+    "string_too_long": i18n.N_("This is too long."),
+    "too_long": i18n.N_("Too many items."),
+    "enum": i18n.N_("Choose one of the options."),
+    "literal_error": i18n.N_("Choose one of the options."),
+    "int_parsing": i18n.N_("Enter a whole number."),
+    "float_parsing": i18n.N_("Enter a number."),
+    "greater_than": i18n.N_("The number is too small."),
+    "greater_than_equal": i18n.N_("The number is too small."),
+    "less_than": i18n.N_("The number is too large."),
+    "less_than_equal": i18n.N_("The number is too large."),
+    "date_parsing": i18n.N_("Enter a date such as 2026-11-28."),
+    "date_from_datetime_parsing": i18n.N_("Enter a date such as 2026-11-28."),
+    "string_pattern_mismatch": i18n.N_("This value has the wrong format."),
+    "extra_forbidden": i18n.N_("This field is not expected here."),
+}
+
+
 def form_errors(errors: list[dict[str, Any]]) -> dict[str, str]:
-    """Pydantic-style errors keyed by field name, for re-rendering a form."""
+    """Errors keyed by field name, for re-rendering a form. Our own errors (from services)
+    are already translated; Pydantic's are replaced by translated messages of their type."""
     result: dict[str, str] = {}
     for error in errors:
         loc = [str(part) for part in error.get("loc", []) if part not in ("body",)]
         key = loc[-1] if loc else "__all__"
-        result.setdefault(key, str(error.get("msg", "")))
+        if key.isdigit() and len(loc) > 1:  # a list item: report it on the list field
+            key = loc[-2]
+        template = _VALIDATION_MESSAGES.get(str(error.get("type", "")))
+        message = i18n.gettext(template) if template else str(error.get("msg", ""))
+        result.setdefault(key, message)
     return result
 
 

@@ -144,14 +144,14 @@ def test_create_regulator_normalises_the_region(client, admin):
 
 @pytest.mark.parametrize(("fields", "field", "message"), [
     ({"password": "short"}, "password", "The password must have at least 8 characters."),
-    ({"roles": None}, "roles", "List should have at least 1 item after validation, not 0"),
+    ({"roles": None}, "roles", "Choose at least one."),
     ({"roles": "overlord"}, "roles", "Unknown role: overlord."),
     ({"roles": "regulator"}, "region_code", "A regulator needs a region."),
     ({"roles": "regulator", "region_code": "99"}, "region_code",
      "There is no province with code 99."),
     ({"roles": "enterprise_admin"}, "enterprise_id",
      "An enterprise administrator needs an enterprise."),
-    ({"username": ""}, "username", "String should have at least 1 character"),
+    ({"username": ""}, "username", "This field is required."),
 ])
 def test_create_user_bad_input_rerenders_400_and_writes_nothing(client, admin, fields, field,
                                                                  message):
