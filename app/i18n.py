@@ -90,10 +90,17 @@ def normalise_locale(value: str | None) -> str | None:
     return None
 
 
+def site_default() -> str:
+    """The deployment's language when the browser states none we support (PITHEAD_DEFAULT_LOCALE)."""
+    from app.config import get_settings
+
+    return normalise_locale(get_settings().default_locale) or DEFAULT_LOCALE
+
+
 def negotiate(accept_language: str | None) -> str:
     """Pick a supported locale from an Accept-Language header (q-values honoured)."""
     if not accept_language:
-        return DEFAULT_LOCALE
+        return site_default()
     weighted: list[tuple[float, int, str]] = []
     for position, part in enumerate(accept_language.split(",")):
         tag, _sep, params = part.strip().partition(";")
@@ -108,7 +115,7 @@ def negotiate(accept_language: str | None) -> str:
         locale = normalise_locale(tag)
         if locale and negative_quality < 0:
             return locale
-    return DEFAULT_LOCALE
+    return site_default()
 
 
 def format_date(value: date | None, *, fmt: str = "medium") -> str:
