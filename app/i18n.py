@@ -91,7 +91,7 @@ def normalise_locale(value: str | None) -> str | None:
 
 
 def site_default() -> str:
-    """The deployment's language when the browser states none we support (PITHEAD_DEFAULT_LOCALE)."""
+    """The language used when the browser names none we support (PITHEAD_DEFAULT_LOCALE)."""
     from app.config import get_settings
 
     return normalise_locale(get_settings().default_locale) or DEFAULT_LOCALE
