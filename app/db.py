@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -25,6 +26,7 @@ NAMING_CONVENTION = {
 }
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITE_LOCK_TIMEOUT = 30.0
 
 
 def utcnow() -> datetime:
@@ -73,10 +75,31 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
+    # SQLite has one writer at a time. Left to themselves, the threads of a process that want
+    # to write all poll SQLite's lock with growing sleeps, which wrecks latency under load; so
+    # they queue on this lock first and only one per process competes for the file lock.
+    writer = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        mode = "IMMEDIATE" if conn.get_execution_options().get("pithead_write") else "DEFERRED"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if conn.get_execution_options().get("pithead_write"):
+            if not writer.acquire(timeout=WRITE_LOCK_TIMEOUT):
+                raise TimeoutError("waited too long for the database write lock")
+            conn.connection.info["holds_writer"] = True
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                conn.connection.info.pop("holds_writer", None)
+                writer.release()
+                raise
+        else:
+            conn.exec_driver_sql("BEGIN DEFERRED")
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        # The connection is back in the pool: its transaction is committed or rolled back.
+        if record.info.pop("holds_writer", False):
+            writer.release()
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
