@@ -148,10 +148,12 @@ def _discard(session: Session) -> None:
 def get_db(request: Request) -> Iterator[Session]:
     """One transaction per request: committed on success, rolled back on error.
 
-    Unsafe methods open a write transaction. An AppError marked `keep_writes` (a failed login
-    that must still count) commits what was flushed before it is rendered.
+    Unsafe methods open a write transaction, unless the route declared that it writes through
+    app.batching (`ReadOnlyRequest`). An AppError marked `keep_writes` (a failed login that must
+    still count) commits what was flushed before it is rendered.
     """
-    session = open_session(write=request.method not in SAFE_METHODS)
+    write = getattr(request.state, "db_write", request.method not in SAFE_METHODS)
+    session = open_session(write=write)
     request.state.db = session
     try:
         yield session
@@ -172,3 +174,12 @@ def get_db(request: Request) -> Iterator[Session]:
 # scope="function": the commit happens before the response leaves, so an acknowledged
 # write is a committed write.
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def read_only_request(request: Request) -> None:
+    """Route dependency: this unsafe request reads through SessionDep and writes elsewhere
+    (app.batching), so its own transaction need not hold the write lock."""
+    request.state.db_write = False
+
+
+ReadOnlyRequest = Depends(read_only_request)

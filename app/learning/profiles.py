@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,33 @@ def active_profile(*, db: Session) -> RuleProfile:
         profile = db.scalar(select(RuleProfile).where(RuleProfile.is_active.is_(True)))
     assert profile is not None
     return profile
+
+
+@dataclass(frozen=True)
+class StudyRules:
+    max_seconds_per_beat: float
+    attention_minutes: float
+    video_watched_ratio: float
+
+
+_rules_cache: dict[int, tuple[float, StudyRules]] = {}
+RULES_CACHE_SECONDS = 30.0
+
+
+def study_rules(*, db: Session) -> StudyRules:
+    """The active profile's study rules, cached for a few seconds per process (every heartbeat
+    needs them; an admin's change reaches every process within RULES_CACHE_SECONDS)."""
+    key = id(db.get_bind())
+    cached = _rules_cache.get(key)
+    now = time.monotonic()
+    if cached and now - cached[0] < RULES_CACHE_SECONDS:
+        return cached[1]
+    profile = active_profile(db=db)
+    rules = StudyRules(study_rule(profile, "max_seconds_per_beat"),
+                       study_rule(profile, "attention_minutes"),
+                       study_rule(profile, "video_watched_ratio"))
+    _rules_cache[key] = (now, rules)
+    return rules
 
 
 def list_profiles(*, db: Session) -> list[RuleProfile]:

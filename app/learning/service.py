@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
@@ -28,7 +29,6 @@ from app.learning.models import (
     LessonProgress,
     OfflineAttendance,
     OfflineClass,
-    RuleProfile,
     StudyClock,
     StudyMode,
 )
@@ -218,51 +218,102 @@ def heartbeat(*, db: Session, enrolment: Enrolment, lesson: Lesson, visible: boo
     since the previous credited beat, at most the profile's cap per beat (60 s), and nothing
     when the page is hidden, when the learner has given no input for the attention time, or
     when it is the first beat after such a pause.
+
+    The hottest write of the platform, so it reads and writes columns (Core statements) rather
+    than loading and flushing ORM objects.
     """
     if enrolment.status == EnrolmentStatus.WITHDRAWN.value:
         raise Conflict(_("This enrolment was withdrawn."), code="enrolment_closed")
     now = now or utcnow()
-    course = db.get(Course, enrolment.course_id)  # from the identity map: no query
-    assert course is not None
-    profile = profiles.active_profile(db=db)
-    cap = profiles.study_rule(profile, "max_seconds_per_beat")
-    attention = timedelta(minutes=profiles.study_rule(profile, "attention_minutes"))
+    rules = profiles.study_rules(db=db)
     # Lock order: clock, enrolment, progress (the same everywhere, so no deadlocks).
-    clock = _locked(db, StudyClock, StudyClock.worker_id == enrolment.worker_id)
-    row = _locked(db, Enrolment, Enrolment.id == enrolment.id)
-    progress = _locked(db, LessonProgress, LessonProgress.enrolment_id == enrolment.id,
-                       LessonProgress.lesson_id == lesson.id)
-    if interacted or clock.last_interaction_at is None:
-        clock.last_interaction_at = now
-    idle = now - clock.last_interaction_at > attention
+    clock = db.execute(select(StudyClock.credit_from, StudyClock.last_interaction_at)
+                       .where(StudyClock.worker_id == enrolment.worker_id)
+                       .with_for_update()).one()
+    row = db.execute(select(Enrolment.status, Enrolment.credited_seconds,
+                            Enrolment.lessons_completed, Enrolment.lessons_total,
+                            Course.required_minutes)
+                     .join(Course, Course.id == Enrolment.course_id)
+                     .where(Enrolment.id == enrolment.id)
+                     .with_for_update(of=Enrolment)).one()
+    progress = db.execute(select(LessonProgress.id, LessonProgress.credited_seconds,
+                                 LessonProgress.position_seconds, LessonProgress.watched_seconds,
+                                 LessonProgress.found_hotspots, LessonProgress.completed_at)
+                          .where(LessonProgress.enrolment_id == enrolment.id,
+                                 LessonProgress.lesson_id == lesson.id)
+                          .with_for_update()).one()
+    last_input = now if interacted or clock.last_interaction_at is None \
+        else clock.last_interaction_at
+    idle = now - last_input > timedelta(minutes=rules.attention_minutes)
     credited = 0
+    credit_from: datetime | None = None  # hidden or idle time is never credited later
     if visible and not idle:
         if clock.credit_from is not None and clock.credit_from < now:
-            credited = int(min((now - clock.credit_from).total_seconds(), cap))
-        clock.credit_from = now
-    else:
-        clock.credit_from = None  # hidden or idle time is never credited later
+            credited = int(min((now - clock.credit_from).total_seconds(),
+                               rules.max_seconds_per_beat))
+        credit_from = now
+    db.execute(update(StudyClock).where(StudyClock.worker_id == enrolment.worker_id)
+               .values(credit_from=credit_from, last_interaction_at=last_input))
+    lesson_seconds = progress.credited_seconds + credited
+    position_now, watched = progress.position_seconds, progress.watched_seconds
+    if lesson.kind == LessonKind.VIDEO.value and position is not None:
+        position_now, watched = _track_video(progress.position_seconds, watched, position,
+                                             credited)
+    lesson_done = progress.completed_at is not None
+    newly_done = not lesson_done and _requirement_met(
+        lesson, rules, credited=lesson_seconds, watched=watched,
+        found=progress.found_hotspots or [])
+    db.execute(update(LessonProgress).where(LessonProgress.id == progress.id).values(
+        credited_seconds=lesson_seconds, position_seconds=position_now,
+        watched_seconds=watched, updated_at=now,
+        **({"completed_at": now} if newly_done else {})))
+    course_done = _update_enrolment(db, enrolment, row, credited=credited,
+                                    lesson_newly_done=newly_done, now=now)
     if credited:
-        progress.credited_seconds += credited
-        row.credited_seconds += credited
         _add_to_ledger(db, worker_id=enrolment.worker_id, course_id=enrolment.course_id,
                        day=local_day(now), seconds=credited)
-    if lesson.kind == LessonKind.VIDEO.value and position is not None:
-        _track_video(progress, position, credited)
-    progress.updated_at = now
-    lesson_done = _maybe_complete_lesson(profile, row, lesson, progress, now)
-    course_done = _maybe_complete_course(row, course, now)
-    db.flush()
-    return BeatResult(progress.credited_seconds, credited, lesson_done, course_done, idle,
-                      progress.watched_seconds, progress.position_seconds)
+    _forget_cached_rows(db, enrolment)
+    return BeatResult(lesson_seconds, credited, lesson_done or newly_done, course_done, idle,
+                      watched, position_now)
 
 
-def _track_video(progress: LessonProgress, position: float, credited: int) -> None:
-    advance = position - progress.position_seconds
-    # Only playback at about real speed while credited counts as watched; seeking does not.
+def _update_enrolment(db: Session, enrolment: Enrolment, row: Any, *, credited: int,
+                      lesson_newly_done: bool, now: datetime) -> bool:
+    """Add the beat to the enrolment's counters; complete the course when all lessons are done
+    and the required minutes are reached. Returns whether the course is complete."""
+    total = row.credited_seconds + credited
+    lessons = row.lessons_completed + (1 if lesson_newly_done else 0)
+    if row.status == EnrolmentStatus.COMPLETED.value:
+        completes = False
+        done = True
+    else:
+        completes = lessons >= row.lessons_total and total >= row.required_minutes * 60
+        done = completes
+    if credited or lesson_newly_done or completes:
+        values: dict[str, Any] = {"credited_seconds": total, "lessons_completed": lessons}
+        if completes:
+            values.update(status=EnrolmentStatus.COMPLETED.value, completed_at=now)
+        db.execute(update(Enrolment).where(Enrolment.id == enrolment.id).values(**values))
+    return done
+
+
+def _forget_cached_rows(db: Session, enrolment: Enrolment) -> None:
+    # Rows were changed with Core statements: objects this session holds must reload them.
+    if enrolment in db:
+        db.expire(enrolment)
+    for obj in list(db.identity_map.values()):
+        if isinstance(obj, LessonProgress | StudyClock):
+            db.expire(obj)
+
+
+def _track_video(last_position: float, watched: float, position: float,
+                 credited: int) -> tuple[float, float]:
+    """(new position, watched seconds): only playback at about real speed while credited
+    counts as watched; seeking does not."""
+    advance = position - last_position
     if credited and 0 < advance <= credited + 2:
-        progress.watched_seconds += advance
-    progress.position_seconds = max(0.0, position)
+        watched += advance
+    return max(0.0, position), watched
 
 
 def _add_to_ledger(db: Session, *, worker_id: int, course_id: int, day: date,
@@ -276,23 +327,25 @@ def _add_to_ledger(db: Session, *, worker_id: int, course_id: int, day: date,
         set_={"seconds": LedgerEntry.seconds + stmt.excluded.seconds}))
 
 
-def _lesson_requirement_met(profile: RuleProfile, lesson: Lesson,
-                            progress: LessonProgress) -> bool:
+def _requirement_met(lesson: Lesson, rules: profiles.StudyRules, *, credited: int,
+                     watched: float, found: list[int]) -> bool:
+    """Whether a lesson's completion rule is met by this progress."""
     if lesson.kind == LessonKind.VIDEO.value:
         duration = lesson.duration_seconds or lesson.minutes * 60
-        return progress.watched_seconds >= profiles.study_rule(profile,
-                                                               "video_watched_ratio") * duration
+        return watched >= rules.video_watched_ratio * duration
     if lesson.kind == LessonKind.PANORAMA.value and lesson.hazard_count:
         hazards = {i for i, spot in enumerate(lesson.hotspots) if spot.get("hazard")}
-        return hazards <= set(progress.found_hotspots or [])
-    return progress.credited_seconds >= lesson.minutes * 60
+        return hazards <= set(found)
+    return credited >= lesson.minutes * 60
 
 
-def _maybe_complete_lesson(profile: RuleProfile, enrolment: Enrolment, lesson: Lesson,
+def _maybe_complete_lesson(rules: profiles.StudyRules, enrolment: Enrolment, lesson: Lesson,
                            progress: LessonProgress, now: datetime) -> bool:
     if progress.completed_at is not None:
         return True
-    if not _lesson_requirement_met(profile, lesson, progress):
+    if not _requirement_met(lesson, rules, credited=progress.credited_seconds,
+                            watched=progress.watched_seconds,
+                            found=progress.found_hotspots or []):
         return False
     progress.completed_at = now
     enrolment.lessons_completed += 1
@@ -319,13 +372,13 @@ def found_hotspot(*, db: Session, enrolment: Enrolment, lesson: Lesson, index: i
     now = now or utcnow()
     course = db.get(Course, enrolment.course_id)  # from the identity map: no query
     assert course is not None
-    profile = profiles.active_profile(db=db)
+    rules = profiles.study_rules(db=db)
     row = _locked(db, Enrolment, Enrolment.id == enrolment.id)
     progress = _locked(db, LessonProgress, LessonProgress.enrolment_id == enrolment.id,
                        LessonProgress.lesson_id == lesson.id)
     if index not in (progress.found_hotspots or []):
         progress.found_hotspots = sorted({*(progress.found_hotspots or []), index})
-    lesson_done = _maybe_complete_lesson(profile, row, lesson, progress, now)
+    lesson_done = _maybe_complete_lesson(rules, row, lesson, progress, now)
     course_done = _maybe_complete_course(row, course, now)
     db.flush()
     return progress, lesson_done, course_done

@@ -1,0 +1,117 @@
+"""Group commit for small, frequent writes (study heartbeats) on SQLite.
+
+SQLite has one writer and every commit waits for the disk (synchronous=FULL). Instead of one
+transaction and one fsync per request, a writer thread per process runs every job queued while
+the previous batch was committing in ONE transaction, each job in its own savepoint, and
+answers the waiting requests only after the commit: an acknowledged write is still a durable
+write, and the disk is flushed once per batch instead of once per request.
+
+On PostgreSQL, which commits concurrently, a job simply runs in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from app.db import get_engine, open_session
+
+T = TypeVar("T")
+log = logging.getLogger("pithead.batching")
+MAX_BATCH = 256
+IDLE_EXIT_SECONDS = 30.0
+JOB_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass
+class _Job:
+    run: Callable[[Session], Any]
+    future: Future[Any] = field(default_factory=Future)
+
+
+class GroupCommitter:
+    """A writer thread that commits queued jobs in batches (one per engine and process)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.jobs: queue.Queue[_Job] = queue.Queue()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def submit(self, run: Callable[[Session], T]) -> T:
+        """Run `run(session)` in the next batch; returns its result once committed."""
+        job = _Job(run)
+        self.jobs.put(job)
+        self._ensure_thread()
+        return job.future.result(timeout=JOB_TIMEOUT_SECONDS)  # type: ignore[no-any-return]
+
+    def _ensure_thread(self) -> None:
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._loop, name="pithead-group-commit",
+                                               daemon=True)
+                self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                first = self.jobs.get(timeout=IDLE_EXIT_SECONDS)
+            except queue.Empty:
+                with self.lock:
+                    if self.jobs.empty():  # idle: let the thread go (it restarts on demand)
+                        self.thread = None
+                        return
+                continue
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    batch.append(self.jobs.get_nowait())
+                except queue.Empty:
+                    break
+            self._run_batch(batch)
+
+    def _run_batch(self, batch: list[_Job]) -> None:
+        done: list[tuple[_Job, Any]] = []
+        try:
+            with open_session(write=True, engine=self.engine) as session:
+                for job in batch:
+                    try:
+                        with session.begin_nested():
+                            done.append((job, job.run(session)))
+                    except Exception as exc:  # noqa: BLE001 - the job's own failure, reported to it
+                        job.future.set_exception(exc)
+                session.commit()
+        except Exception as exc:  # noqa: BLE001 - the commit failed: nothing in it was written
+            log.exception("group commit of %d jobs failed", len(batch))
+            for job, _result in done:
+                job.future.set_exception(exc)
+            return
+        for job, result in done:
+            job.future.set_result(result)
+
+
+_committers: dict[int, GroupCommitter] = {}
+_committers_lock = threading.Lock()
+
+
+def run_write(run: Callable[[Session], T]) -> T:
+    """Run a small write job durably: batched on SQLite, in its own transaction elsewhere."""
+    engine = get_engine()
+    if engine.dialect.name != "sqlite":
+        with open_session(write=True, engine=engine) as session:
+            result = run(session)
+            session.commit()
+            return result
+    with _committers_lock:
+        committer = _committers.get(id(engine))
+        if committer is None or committer.engine is not engine:
+            committer = _committers[id(engine)] = GroupCommitter(engine)
+    return committer.submit(run)
