@@ -16,15 +16,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import errors
 from app.accounts import api as accounts_api
 from app.accounts import pages as accounts_pages
-from app.db import get_engine, open_session
-from app.i18n import gettext as _
-from app.middleware import PitheadMiddleware
 from app.courses import api as courses_api
 from app.courses import authoring_api, authoring_pages
 from app.courses import pages as courses_pages
+from app.db import get_engine, open_session
+from app.i18n import gettext as _
 from app.learning import api as learning_api
 from app.learning import class_pages
 from app.learning import pages as learning_pages
+from app.middleware import PitheadMiddleware
 from app.organisations import api as organisations_api
 from app.organisations import pages as organisations_pages
 from app.web import redirect, render

@@ -377,19 +377,32 @@ def _load_media(lesson: LessonSpec, content: bytes, item: LessonData, problems: 
     item.media_bytes = content
 
 
-def _check_panorama(content: bytes, lesson: LessonSpec, problems: list[Problem], name: str,
-                    line: int) -> None:
+def image_size(content: bytes) -> tuple[int, int] | None:
+    """Width and height of an image, or None if it cannot be read."""
     from io import BytesIO
 
     from PIL import Image
 
     try:
         with Image.open(BytesIO(content)) as image:
-            width, height = image.size
-    except OSError:
+            return image.size
+    except (OSError, Image.DecompressionBombError):
+        return None
+
+
+def is_equirectangular(width: int, height: int) -> bool:
+    """A 360° panorama is equirectangular: width = 2 × height (within rounding)."""
+    return abs(width - 2 * height) <= 2
+
+
+def _check_panorama(content: bytes, lesson: LessonSpec, problems: list[Problem], name: str,
+                    line: int) -> None:
+    size = image_size(content)
+    if size is None:
         problems.append(Problem(name, line, f"{lesson.file}: not a readable image"))
         return
-    if abs(width - 2 * height) > 2:
+    width, height = size
+    if not is_equirectangular(width, height):
         problems.append(Problem(name, line, f"{lesson.file}: a 360° panorama is equirectangular "
                                             f"(width = 2 × height); this one is {width}×{height}"))
 
