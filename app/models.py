@@ -3,6 +3,7 @@
 from app.accounts.models import ApiToken, AuditEvent, LoginThrottle, User, UserRole, WebSession
 from app.courses.models import Course, Lesson, Module
 from app.db import Base
+from app.exams.models import Answer, Attempt, AttemptEvent, Exam, ExtraTime, Question
 from app.learning.models import (
     Enrolment,
     LedgerEntry,
@@ -14,7 +15,8 @@ from app.learning.models import (
 )
 from app.organisations.models import Enterprise, Region, RosterUpload, Worker
 
-__all__ = ["ApiToken", "AuditEvent", "Base", "Course", "Enrolment", "Enterprise", "LedgerEntry",
-           "Lesson", "LessonProgress", "LoginThrottle", "Module", "OfflineAttendance",
-           "OfflineClass", "Region", "RosterUpload", "RuleProfile", "StudyClock", "User",
-           "UserRole", "WebSession", "Worker"]
+__all__ = ["Answer", "ApiToken", "Attempt", "AttemptEvent", "AuditEvent", "Base", "Course",
+           "Enrolment", "Enterprise", "Exam", "ExtraTime", "LedgerEntry", "Lesson",
+           "LessonProgress", "LoginThrottle", "Module", "OfflineAttendance", "OfflineClass",
+           "Question", "Region", "RosterUpload", "RuleProfile", "StudyClock", "User", "UserRole",
+           "WebSession", "Worker"]

@@ -30,6 +30,8 @@ class EnrolmentStatus(StrEnum):
     ACTIVE = "active"
     COMPLETED = "completed"
     WITHDRAWN = "withdrawn"
+    # The last allowed exam attempt failed: the worker must retrain in a fresh enrolment.
+    RETRAINING = "retraining"
 
 
 class StudyMode(StrEnum):

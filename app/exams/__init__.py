@@ -1,0 +1,1 @@
+"""Question bank, GIFT/XLSX import, exams, attempts, grading and item statistics."""
