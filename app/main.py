@@ -20,6 +20,7 @@ from app.courses import api as courses_api
 from app.courses import authoring_api, authoring_pages
 from app.courses import pages as courses_pages
 from app.db import get_engine, open_session
+from app.exams import api as exams_api
 from app.i18n import gettext as _
 from app.learning import api as learning_api
 from app.learning import class_pages
@@ -138,9 +139,9 @@ def create_app() -> FastAPI:
                              "database": database}, status_code=status)
 
     for router in (accounts_api.router, organisations_api.router, courses_api.router,
-                   learning_api.router, accounts_pages.router, organisations_pages.router,
-                   courses_pages.router, learning_pages.router, class_pages.router,
-                   authoring_api.router, authoring_pages.router):
+                   learning_api.router, exams_api.router, authoring_api.router,
+                   accounts_pages.router, organisations_pages.router, courses_pages.router,
+                   learning_pages.router, class_pages.router, authoring_pages.router):
         _add_routes(app, router)
     get_engine()
     return app

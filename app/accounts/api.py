@@ -38,9 +38,11 @@ def me(user: CurrentUser) -> UserOut:
 
 @router.post("/users", response_model=UserOut, status_code=201)
 def create_user(request: Request, body: UserCreate, db: SessionDep,
-                by: Annotated[User, Depends(require(Role.ADMIN, Role.ENTERPRISE_ADMIN))]) -> UserOut:
+                by: Annotated[User, Depends(require(Role.ADMIN, Role.ENTERPRISE_ADMIN))],
+                ) -> UserOut:
     """Create a user (admins: any; enterprise admins: workers of their own enterprise)."""
-    region_code = organisations.clean_region_code(db=db, value=body.region_code, field="region_code")
+    region_code = organisations.clean_region_code(db=db, value=body.region_code,
+                                                  field="region_code")
     if body.enterprise_id is not None and by.has_role(Role.ADMIN):
         organisations.get_enterprise_or_404(db=db, enterprise_id=body.enterprise_id)
     user = service.create_user(db=db, username=body.username, password=body.password,

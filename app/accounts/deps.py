@@ -50,7 +50,8 @@ def current_user(request: Request, user: OptionalUserDep) -> User:
     """The signed-in user; 401 (API) or a redirect to the login page (pages) otherwise."""
     if user is None:
         raise Unauthorized(_("Please sign in."))
-    if getattr(request.state, "auth_via", None) == "cookie" and request.url.path.startswith("/api/"):
+    via_cookie = getattr(request.state, "auth_via", None) == "cookie"
+    if via_cookie and request.url.path.startswith("/api/"):
         check_csrf_header(request)
     return user
 

@@ -10,6 +10,7 @@ from app.courses.deps import VisibleCourse
 from app.courses.models import CourseStatus
 from app.courses.schemas import CourseOut, CourseSummary, course_out, course_summary
 from app.db import SessionDep
+from app.exams import service as exams
 from app.i18n import get_locale
 from app.pagination import Page, PageDep
 
@@ -26,10 +27,12 @@ def list_courses(db: SessionDep, user: CurrentUser, paging: PageDep, code: str =
                                         statuses=statuses, page=paging.page,
                                         page_size=paging.page_size)
     locale = get_locale()
-    return Page(items=[course_summary(c, locale) for c in items], total=total)
+    exam_ids = exams.exam_ids_for(db=db, course_ids=[c.id for c in items])
+    return Page(items=[course_summary(c, locale, exam_ids.get(c.id)) for c in items], total=total)
 
 
 @router.get("/courses/{course_id}", response_model=CourseOut)
-def get_course(course: VisibleCourse) -> CourseOut:
+def get_course(course: VisibleCourse, db: SessionDep) -> CourseOut:
     """A course with its modules and lessons."""
-    return course_out(course, get_locale())
+    return course_out(course, get_locale(), exams.exam_ids_for(db=db, course_ids=[course.id])
+                      .get(course.id))

@@ -34,6 +34,7 @@ from app.courses.package import _first_heading, image_size, is_equirectangular
 from app.courses.service import _archive_older
 from app.db import utcnow
 from app.errors import Conflict, Invalid
+from app.exams import service as exams
 from app.i18n import gettext as _
 from app.organisations import reference
 
@@ -459,6 +460,7 @@ def publish(*, db: Session, course: Course, by: User, ip: str | None = None) -> 
     course.published_at = utcnow()
     db.flush()
     _archive_older(db, course)
+    exams.sync_exam(db=db, course=course)  # the exam block copied from the previous version
     _audit(db, "course.published", course, by, ip)
     return course
 

@@ -15,6 +15,8 @@ from app.courses.models import Course, CourseStatus, Lesson, Module
 from app.courses.package import LessonData, Package, PackageError, Problem
 from app.db import utcnow
 from app.errors import NotFound
+from app.exams import bank as exam_bank
+from app.exams import service as exams
 from app.i18n import gettext as _
 from app.i18n import localized
 
@@ -50,6 +52,9 @@ def import_package(*, db: Session, package: Package, by: User | None) -> ImportO
             f"version {spec.version} is older than version {newest} already imported"))])
     course = _write_course(db, package, by)
     _archive_older(db, course)
+    exam_bank.upsert_questions(db=db, bank=spec.code, questions=package.questions,
+                               job_category=spec.job_category)
+    exams.sync_exam(db=db, course=course)
     accounts.record_audit(db=db, action="course.imported", actor=by, object_type="course",
                           object_id=course.id, detail={"code": spec.code,
                                                        "version": spec.version})
