@@ -1,14 +1,13 @@
 """Foundation: accounts, sessions, tokens, audit log (append-only), regions, enterprises, workers.
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 18:24:09.561179
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision: str = '0001'
 down_revision: str | None = None
