@@ -120,7 +120,9 @@ def db(settings_env: str) -> Iterator[Session]:
     """A session on the test database for arranging data; call db.commit() to publish it.
 
     Deferred transactions: a test that only reads (asserting on what the app wrote) takes no
-    write lock, so the app under test is never blocked by it on SQLite."""
+    write lock, so the app under test is never blocked by it on SQLite. A read transaction
+    keeps its snapshot, though: call db.commit() (which expires nothing) before reading again
+    what the app wrote after an earlier read."""
     session = app_db.open_session(write=False)
     try:
         yield session

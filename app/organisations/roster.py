@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.accounts import service as accounts
 from app.accounts.models import Role, User, UserRole
@@ -163,7 +163,7 @@ def _check_against_database(db: Session, enterprise: Enterprise, result: ImportR
         existing.update({w.id_number: w for w in db.scalars(
             select(Worker).where(Worker.id_number.in_(chunk)))})
         logins.update({u.username: u for u in db.scalars(
-            select(User).where(User.username.in_(chunk)))})
+            select(User).where(User.username.in_(chunk)).options(selectinload(User.roles)))})
     for row in result.rows:
         worker = existing.get(row.id_number)
         login = logins.get(row.id_number)
@@ -175,6 +175,11 @@ def _check_against_database(db: Session, enterprise: Enterprise, result: ImportR
                 None, enterprise.id):
             result.errors.append(RowError(row.row, "id_number", _(
                 "This ID number is already the login of another enterprise's account.")))
+        elif worker is None and login is not None and login.role_names != [Role.WORKER.value]:
+            # Attaching a profile would let this enterprise's admins reset a staff login.
+            result.errors.append(RowError(row.row, "id_number", _(
+                "This ID number is already the login of a staff account; ask an "
+                "administrator.")))
         elif worker is None:
             result.created += 1
             result.new_ids.add(row.id_number)

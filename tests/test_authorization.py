@@ -1,0 +1,482 @@
+"""Table-driven authorization: every object-scoped route refuses users outside its jurisdiction.
+
+The test walks `app.routes`. Every route whose path has a parameter ("{...}") must have an
+entry in ROUTE_CASES saying how to address an object of enterprise A (Shanxi, region 140105),
+who may reach it, and with what request. Then, for each route:
+
+- four outsiders are refused (404 or 403) and get nothing of the object: the administrator of
+  enterprise B (Inner Mongolia, 150602), a regulator of region 15, a regulator of region 1402
+  (same province, another prefecture) and a worker of enterprise B;
+- users who may see the object but not act on it are refused too (`refused` in the case);
+- the right insiders (`allowed`) get a 2xx or 3xx answer.
+
+A refused write must leave the database exactly as it was. A new object-scoped route without
+an entry here fails `test_every_object_scoped_route_has_a_case`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+from sqlalchemy import select
+
+from app import db as app_db
+from app.accounts.models import Role, User
+from app.models import Base
+from app.organisations import roster
+from app.organisations.models import Enterprise, Worker
+from app.organisations.validators import make_resident_id
+from tests import factories as f
+
+OUTSIDERS = ("b_admin", "reg_15", "reg_1402", "worker_b")
+HEADER = "id_number,full_name,phone,job_category,hired_on\n"
+NEW_ID = make_resident_id(region="140105", birth=date(1985, 1, 1), sequence=777)
+CSV = (HEADER + f"{NEW_ID},赵新工,13900139000,general.underground,2021-06-01\n").encode()
+
+
+@dataclass
+class World:
+    """Enterprise A (Shanxi) with its staff, enterprise B (Inner Mongolia), everyone's logins."""
+
+    ent_a: Enterprise
+    ent_b: Enterprise
+    worker_a: Worker
+    users: dict[str, User]
+    upload_token: str
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to reach an object of enterprise A through one route, and who may."""
+
+    url: Callable[[World], str]
+    allowed: tuple[str, ...]
+    # Insiders who may see the object (or the page) but not do this: refused with 403/404.
+    refused: tuple[str, ...] = ()
+    data: Callable[[World], dict[str, str]] | None = None  # form fields (pages)
+    json: Callable[[World], dict[str, Any]] | None = None  # JSON body (API)
+    upload: bool = False  # send CSV as the multipart field `file`
+    # Text that identifies the object: an outsider's response must not contain it.
+    secrets: Callable[[World], list[str]] = field(default=lambda w: [w.ent_a.name])
+    # The allowed insiders' answer shows the secrets (proves the check above can fail).
+    shows: bool = False
+
+
+def _enterprise_secrets(w: World) -> list[str]:
+    return [w.ent_a.name, w.ent_a.credit_code]
+
+
+def _worker_secrets(w: World) -> list[str]:
+    masked = w.worker_a.id_number[:6] + "*" * 8 + w.worker_a.id_number[-4:]
+    return [w.worker_a.full_name, w.worker_a.id_number, masked]
+
+
+def _ent(w: World) -> int:
+    return w.ent_a.id
+
+
+# Authoring (trainers and admins, platform-wide): a draft with a module, a text lesson and a
+# panorama, and a published course, created on first use in the test's database.
+AUTHORING_SECRET = "Authoring secret draft"
+AUTHORING_ALLOWED = ("admin",)
+AUTHORING_REFUSED = ("a_admin", "reg_14", "worker_a")
+
+
+def _authoring(w: World) -> dict[str, int]:
+    from app import media
+    from app.courses.models import Course, Lesson, Module
+    from tests import packages
+
+    with app_db.open_session(write=True) as s:
+        draft = s.scalar(select(Course).where(Course.code == "AUTH-DRAFT"))
+        if draft is None:
+            common = {"job_category": "general.underground", "kind": "general",
+                      "credit_hours": 1.0, "required_minutes": 1}
+            draft = Course(code="AUTH-DRAFT", version=1, status="draft",
+                           title={"en": AUTHORING_SECRET}, **common)
+            live = Course(code="AUTH-LIVE", version=1, status="published",
+                          title={"en": AUTHORING_SECRET + " (live)"}, **common)
+            s.add_all([draft, live])
+            s.flush()
+            for course in (draft, live):
+                module = Module(course_id=course.id, position=1, title={"en": "Module"})
+                s.add(module)
+                s.flush()
+                s.add_all([
+                    Lesson(course_id=course.id, module_id=module.id, position=1, kind="text",
+                           title={"en": "Text"}, minutes=1, body={"en": "# Text"}),
+                    Lesson(course_id=course.id, module_id=module.id, position=2,
+                           kind="panorama", title={"en": "Scene"}, minutes=1,
+                           media_key=media.store(packages.png(64, 32)), hotspots=[])])
+            s.commit()
+        live_id = s.scalar(select(Course.id).where(Course.code == "AUTH-LIVE"))
+        module_id = s.scalar(select(Module.id).where(Module.course_id == draft.id))
+        lessons = {kind: lesson_id for kind, lesson_id in s.execute(
+            select(Lesson.kind, Lesson.id).where(Lesson.course_id == draft.id))}
+    return {"draft": draft.id, "live": live_id, "module": module_id, "text": lessons["text"],
+            "scene": lessons["panorama"]}
+
+
+def _draft_url(w: World, rest: str = "") -> str:
+    ids = _authoring(w)
+    return f"/author/courses/{ids['draft']}" + rest.format(**ids)
+
+
+def _draft_api(w: World, rest: str = "") -> str:
+    ids = _authoring(w)
+    return f"/api/v1/authoring/courses/{ids['draft']}" + rest.format(**ids)
+
+
+def _authoring_case(url: Callable[[World], str], *, shows: bool = False,
+                    data: Callable[[World], dict[str, str]] | None = None,
+                    json: Callable[[World], dict[str, Any]] | None = None,
+                    allowed: tuple[str, ...] = AUTHORING_ALLOWED,
+                    upload: bool = False) -> Case:
+    return Case(url=url, allowed=allowed, refused=AUTHORING_REFUSED, data=data, json=json,
+                upload=upload, secrets=lambda w: [AUTHORING_SECRET], shows=shows)
+
+
+_COURSE_FIELDS = {"title_en": "Renamed", "job_category": "general.underground",
+                  "kind": "general", "credit_hours": "2", "required_minutes": "5"}
+
+
+ROUTE_CASES: dict[tuple[str, str], Case] = {
+    # --- JSON API (bearer token) --------------------------------------------------------------
+    ("GET", "/api/v1/enterprises/{enterprise_id}"): Case(
+        url=lambda w: f"/api/v1/enterprises/{_ent(w)}",
+        allowed=("admin", "a_admin", "reg_14"), refused=("worker_a",),
+        secrets=_enterprise_secrets, shows=True),
+    ("POST", "/api/v1/enterprises/{enterprise_id}/workers/import"): Case(
+        url=lambda w: f"/api/v1/enterprises/{_ent(w)}/workers/import",
+        allowed=("admin", "a_admin"), refused=("reg_14", "worker_a"), upload=True),
+    ("GET", "/api/v1/enterprises/{enterprise_id}/workers"): Case(
+        url=lambda w: f"/api/v1/enterprises/{_ent(w)}/workers",
+        allowed=("admin", "a_admin", "reg_14"), refused=("worker_a",),
+        secrets=_worker_secrets, shows=True),
+    ("GET", "/api/v1/workers/{worker_id}"): Case(
+        url=lambda w: f"/api/v1/workers/{w.worker_a.id}",
+        allowed=("admin", "a_admin", "reg_14", "worker_a"),
+        secrets=_worker_secrets, shows=True),
+    ("PUT", "/api/v1/workers/{worker_id}/password"): Case(
+        url=lambda w: f"/api/v1/workers/{w.worker_a.id}/password",
+        allowed=("admin", "a_admin"), refused=("reg_14", "worker_a"),
+        json=lambda w: {"password": "a-brand-new-password"}, secrets=_worker_secrets),
+    # --- pages (session cookie + CSRF token) --------------------------------------------------
+    ("GET", "/admin/users/{user_id}"): Case(
+        url=lambda w: f"/admin/users/{w.worker_a.user_id}",
+        allowed=("admin",), refused=("a_admin", "reg_14", "worker_a"),
+        secrets=_worker_secrets, shows=True),
+    ("POST", "/admin/users/{user_id}"): Case(
+        url=lambda w: f"/admin/users/{w.worker_a.user_id}",
+        allowed=("admin",), refused=("a_admin", "reg_14", "worker_a"),
+        data=lambda w: {"full_name": "Renamed", "roles": "worker",
+                        "enterprise_id": str(w.ent_a.id), "region_code": ""},
+        secrets=_worker_secrets),
+    ("POST", "/admin/users/{user_id}/active"): Case(
+        url=lambda w: f"/admin/users/{w.worker_a.user_id}/active",
+        allowed=("admin",), refused=("a_admin", "reg_14", "worker_a"),
+        data=lambda w: {"active": "false"}, secrets=_worker_secrets),
+    ("POST", "/admin/users/{user_id}/password"): Case(
+        url=lambda w: f"/admin/users/{w.worker_a.user_id}/password",
+        allowed=("admin",), refused=("a_admin", "reg_14", "worker_a"),
+        data=lambda w: {"password": "a-brand-new-password"}, secrets=_worker_secrets),
+    ("GET", "/enterprises/{enterprise_id}"): Case(
+        url=lambda w: f"/enterprises/{_ent(w)}",
+        allowed=("admin", "a_admin", "reg_14"), refused=("worker_a",),
+        secrets=lambda w: [*_enterprise_secrets(w), w.worker_a.full_name], shows=True),
+    ("GET", "/enterprises/{enterprise_id}/roster.xlsx"): Case(
+        url=lambda w: f"/enterprises/{_ent(w)}/roster.xlsx",
+        allowed=("admin", "a_admin"), refused=("reg_14", "worker_a")),
+    ("GET", "/enterprises/{enterprise_id}/import"): Case(
+        url=lambda w: f"/enterprises/{_ent(w)}/import",
+        allowed=("admin", "a_admin"), refused=("reg_14", "worker_a"), shows=True),
+    ("POST", "/enterprises/{enterprise_id}/import"): Case(
+        url=lambda w: f"/enterprises/{_ent(w)}/import",
+        allowed=("admin", "a_admin"), refused=("reg_14", "worker_a"), upload=True),
+    # The upload was made by A's administrator: nobody else may confirm it, not even an admin.
+    ("POST", "/enterprises/{enterprise_id}/import/{token}"): Case(
+        url=lambda w: f"/enterprises/{_ent(w)}/import/{w.upload_token}",
+        allowed=("a_admin",), refused=("admin", "reg_14", "worker_a"),
+        data=lambda w: {"action": "import"}),
+    ("GET", "/workers/{worker_id}"): Case(
+        url=lambda w: f"/workers/{w.worker_a.id}",
+        allowed=("admin", "a_admin", "reg_14", "worker_a"),
+        secrets=_worker_secrets, shows=True),
+    ("POST", "/workers/{worker_id}/password"): Case(
+        url=lambda w: f"/workers/{w.worker_a.id}/password",
+        allowed=("admin", "a_admin"), refused=("reg_14", "worker_a"),
+        data=lambda w: {"password": "a-brand-new-password"}, secrets=_worker_secrets),
+    # --- authoring (trainers and admins only; everyone else is an outsider) --------------
+    ("GET", "/api/v1/authoring/courses/{course_id}"): _authoring_case(
+        _draft_api, shows=True),
+    ("PATCH", "/api/v1/authoring/courses/{course_id}"): _authoring_case(
+        _draft_api, json=lambda w: {"credit_hours": 2}),
+    ("DELETE", "/api/v1/authoring/courses/{course_id}"): _authoring_case(_draft_api),
+    ("POST", "/api/v1/authoring/courses/{course_id}/versions"): _authoring_case(
+        lambda w: f"/api/v1/authoring/courses/{_authoring(w)['live']}/versions"),
+    ("POST", "/api/v1/authoring/courses/{course_id}/publish"): _authoring_case(
+        lambda w: _draft_api(w, "/publish")),
+    ("POST", "/api/v1/authoring/courses/{course_id}/archive"): _authoring_case(
+        lambda w: f"/api/v1/authoring/courses/{_authoring(w)['live']}/archive"),
+    ("PUT", "/api/v1/authoring/courses/{course_id}/order"): _authoring_case(
+        lambda w: _draft_api(w, "/order"), json=lambda w: {"modules": [
+            {"id": _authoring(w)["module"],
+             "lessons": [_authoring(w)["scene"], _authoring(w)["text"]]}]}),
+    ("POST", "/api/v1/authoring/courses/{course_id}/modules"): _authoring_case(
+        lambda w: _draft_api(w, "/modules"), json=lambda w: {"title": {"en": "New"}}),
+    ("PATCH", "/api/v1/authoring/courses/{course_id}/modules/{module_id}"): _authoring_case(
+        lambda w: _draft_api(w, "/modules/{module}"), json=lambda w: {"title": {"en": "New"}}),
+    ("DELETE", "/api/v1/authoring/courses/{course_id}/modules/{module_id}"): _authoring_case(
+        lambda w: _draft_api(w, "/modules/{module}")),
+    ("POST", "/api/v1/authoring/courses/{course_id}/modules/{module_id}/lessons"):
+        _authoring_case(lambda w: _draft_api(w, "/modules/{module}/lessons"),
+                        json=lambda w: {"kind": "text", "minutes": 1, "body": {"en": "# New"}}),
+    ("PATCH", "/api/v1/authoring/courses/{course_id}/lessons/{lesson_id}"): _authoring_case(
+        lambda w: _draft_api(w, "/lessons/{text}"), json=lambda w: {"minutes": 3}),
+    ("DELETE", "/api/v1/authoring/courses/{course_id}/lessons/{lesson_id}"): _authoring_case(
+        lambda w: _draft_api(w, "/lessons/{text}")),
+    # The upload here is a CSV, which an allowed author gets 422 for; allowed uploads are
+    # covered in tests/courses/test_authoring.py.
+    ("PUT", "/api/v1/authoring/courses/{course_id}/lessons/{lesson_id}/media"): _authoring_case(
+        lambda w: _draft_api(w, "/lessons/{scene}/media"), upload=True, allowed=()),
+    ("GET", "/author/courses/{course_id}"): _authoring_case(_draft_url, shows=True),
+    ("POST", "/author/courses/{course_id}"): _authoring_case(
+        _draft_url, data=lambda w: _COURSE_FIELDS),
+    ("POST", "/author/courses/{course_id}/new-version"): _authoring_case(
+        lambda w: f"/author/courses/{_authoring(w)['live']}/new-version"),
+    ("POST", "/author/courses/{course_id}/publish"): _authoring_case(
+        lambda w: _draft_url(w, "/publish")),
+    ("POST", "/author/courses/{course_id}/archive"): _authoring_case(
+        lambda w: f"/author/courses/{_authoring(w)['live']}/archive"),
+    ("POST", "/author/courses/{course_id}/discard"): _authoring_case(
+        lambda w: _draft_url(w, "/discard")),
+    ("POST", "/author/courses/{course_id}/modules"): _authoring_case(
+        lambda w: _draft_url(w, "/modules"), data=lambda w: {"title_en": "New"}),
+    ("POST", "/author/courses/{course_id}/modules/{module_id}"): _authoring_case(
+        lambda w: _draft_url(w, "/modules/{module}"), data=lambda w: {"title_en": "New"}),
+    ("POST", "/author/courses/{course_id}/modules/{module_id}/move"): _authoring_case(
+        lambda w: _draft_url(w, "/modules/{module}/move"), data=lambda w: {"direction": "up"}),
+    ("POST", "/author/courses/{course_id}/modules/{module_id}/delete"): _authoring_case(
+        lambda w: _draft_url(w, "/modules/{module}/delete")),
+    ("GET", "/author/courses/{course_id}/modules/{module_id}/lessons/new"): _authoring_case(
+        lambda w: _draft_url(w, "/modules/{module}/lessons/new?kind=video"), shows=True),
+    ("POST", "/author/courses/{course_id}/modules/{module_id}/lessons"): _authoring_case(
+        lambda w: _draft_url(w, "/modules/{module}/lessons"),
+        data=lambda w: {"kind": "text", "minutes": "1", "body_en": "# New"}),
+    ("GET", "/author/courses/{course_id}/lessons/{lesson_id}"): _authoring_case(
+        lambda w: _draft_url(w, "/lessons/{text}"), shows=True),
+    ("POST", "/author/courses/{course_id}/lessons/{lesson_id}"): _authoring_case(
+        lambda w: _draft_url(w, "/lessons/{text}"),
+        data=lambda w: {"title_en": "Text", "minutes": "2", "body_en": "# Text"}),
+    ("POST", "/author/courses/{course_id}/lessons/{lesson_id}/move"): _authoring_case(
+        lambda w: _draft_url(w, "/lessons/{text}/move"), data=lambda w: {"direction": "down"}),
+    ("POST", "/author/courses/{course_id}/lessons/{lesson_id}/delete"): _authoring_case(
+        lambda w: _draft_url(w, "/lessons/{text}/delete")),
+    ("POST", "/author/courses/{course_id}/lessons/{lesson_id}/hotspots"): _authoring_case(
+        lambda w: _draft_url(w, "/lessons/{scene}/hotspots"),
+        data=lambda w: {"rows": "1", "action": "save", "hotspots_0_yaw": "10",
+                        "hotspots_0_pitch": "0", "hotspots_0_label_en": "Flame",
+                        "hotspots_0_hazard": "on"}),
+    ("GET", "/author/courses/{course_id}/lessons/{lesson_id}/preview"): _authoring_case(
+        lambda w: _draft_url(w, "/lessons/{scene}/preview"), shows=True),
+}
+
+
+# Object-scoped routes that are public by design (e.g. a certificate verification page): each
+# needs a reason here, and is then exempt from the jurisdiction cases. None so far.
+PUBLIC_ROUTES: dict[tuple[str, str], str] = {}
+
+
+def object_scoped_routes(app: Any) -> set[tuple[str, str]]:
+    """(method, path template) of every APIRoute whose path has a parameter."""
+    try:  # FastAPI >= 0.160 keeps included routers nested; this walks them
+        from fastapi.routing import iter_route_contexts
+        routes = [(rc.route, rc.path, rc.methods) for rc in iter_route_contexts(app.routes)]
+    except ImportError:  # pragma: no cover - older FastAPI flattens include_router
+        routes = [(r, getattr(r, "path", None), getattr(r, "methods", None)) for r in app.routes]
+    found = set()
+    for route, path, methods in routes:
+        if isinstance(route, APIRoute) and path and "{" in path:
+            found.update((method, path) for method in methods or () if method != "HEAD")
+    return found
+
+
+# --- the world ----------------------------------------------------------------------------
+
+@pytest.fixture
+def world(db) -> World:
+    ent_a = f.enterprise(db, region="140105", name="Alpha Shanxi Colliery")
+    ent_b = f.enterprise(db, region="150602", name="Beta Ordos Mine")
+    worker_a = f.worker(db, ent_a, full_name="王守矿")
+    worker_b = f.worker(db, ent_b, full_name="李北方")
+    users = {
+        "admin": f.user(db, Role.ADMIN, username="root", full_name="Root"),
+        "a_admin": f.user(db, Role.ENTERPRISE_ADMIN, username="a.admin", enterprise_id=ent_a.id,
+                          full_name="Alpha Boss"),
+        "reg_14": f.user(db, Role.REGULATOR, username="reg14", region_code="14",
+                         full_name="Shanxi Regulator"),
+        "b_admin": f.user(db, Role.ENTERPRISE_ADMIN, username="b.admin", enterprise_id=ent_b.id,
+                          full_name="Beta Boss"),
+        "reg_15": f.user(db, Role.REGULATOR, username="reg15", region_code="15",
+                         full_name="Inner Mongolia Regulator"),
+        "reg_1402": f.user(db, Role.REGULATOR, username="reg1402", region_code="1402",
+                           full_name="Datong Regulator"),
+    }
+    for key, item in (("worker_a", worker_a), ("worker_b", worker_b)):
+        users[key] = db.get(User, item.user_id)
+    upload = roster.store_upload(db=db, enterprise=ent_a, data=CSV, filename="roster.csv",
+                                 by=users["a_admin"])
+    db.commit()
+    return World(ent_a=ent_a, ent_b=ent_b, worker_a=worker_a, users=users,
+                 upload_token=upload.token)
+
+
+def _snapshot() -> dict[str, list[Any]]:
+    """Every row of every table: what a refused request must leave as it was."""
+    with app_db.open_session(write=False) as s:
+        return {table.name: s.execute(select(table).order_by(*table.primary_key.columns)).all()
+                for table in Base.metadata.sorted_tables}
+
+
+def _request(method: str, case: Case, w: World, *, api: bool, auth: dict[str, str],
+             csrf: str) -> dict[str, Any]:
+    """Headers and body of the route's request, authenticated as signed in."""
+    headers = dict(auth)
+    kwargs: dict[str, Any] = {"headers": headers}
+    if method != "GET":
+        if not api:
+            headers["X-CSRF-Token"] = csrf
+        data = case.data(w) if case.data else {}
+        if not api:
+            data = {**data, "csrf_token": csrf}
+        if case.upload:
+            kwargs["files"] = {"file": ("roster.csv", CSV, "text/csv")}
+        if case.json is not None:
+            kwargs["json"] = case.json(w)
+        elif data:
+            kwargs["data"] = data
+    return kwargs
+
+
+@pytest.fixture
+def sign_in(make_client, world: World) -> Callable[[tuple[str, str], str], Callable[[], Any]]:
+    """Sign `actor` in, in a browser of its own (bearer token for /api, a session for pages);
+    returns a function sending the route's request as that actor."""
+
+    def prepare(key: tuple[str, str], actor: str) -> Callable[[], Any]:
+        method, template = key
+        case = ROUTE_CASES[key]
+        client = make_client()
+        username = world.users[actor].username
+        api = template.startswith("/api/")
+        if api:
+            auth, csrf = f.token(client, username), ""
+        else:
+            auth, csrf = {}, f.login(client, username)
+        # Build the request now: case builders may create the object on first use, and that
+        # must happen before a refusal check takes its picture of the database.
+        path = case.url(world)
+        request = _request(method, case, world, api=api, auth=auth, csrf=csrf)
+        return lambda: client.request(method, path, follow_redirects=False, **request)
+
+    return prepare
+
+
+def _assert_refused(response: Any, key: tuple[str, str], actor: str, world: World,
+                    before: dict[str, list[Any]] | None) -> None:
+    """403/404, no spreadsheet, nothing of the object for an outsider, and nothing changed."""
+    method, template = key
+    case = ROUTE_CASES[key]
+    assert response.status_code in (403, 404), (
+        f"{actor} got {response.status_code} from {method} {template}: {response.text[:300]}")
+    assert "spreadsheetml" not in response.headers.get("content-type", "")
+    body = response.content.decode("utf-8", errors="replace")
+    for secret in case.secrets(world) if actor in OUTSIDERS else ():
+        assert secret not in body, f"{actor} saw {secret!r} through {method} {template}"
+    if before is not None:
+        after = _snapshot()
+        changed = sorted(name for name in before if before[name] != after[name])
+        assert not changed, f"{actor}'s refused {method} {template} changed table(s) {changed}"
+
+
+def _outsider_params() -> list[Any]:
+    return [pytest.param(key, actor, id=f"{key[0]} {key[1]} as {actor}")
+            for key in ROUTE_CASES for actor in OUTSIDERS]
+
+
+# --- the tests ----------------------------------------------------------------------------
+
+def test_every_object_scoped_route_has_a_case(app):
+    found = object_scoped_routes(app)
+    missing = sorted(found - ROUTE_CASES.keys() - PUBLIC_ROUTES.keys())
+    assert not missing, "\n".join(
+        f"new object-scoped route {method} {path} has no cross-enterprise/cross-region case "
+        f"in tests/test_authorization.py" for method, path in missing)
+    stale = sorted((ROUTE_CASES.keys() | PUBLIC_ROUTES.keys()) - found)
+    assert not stale, f"ROUTE_CASES names routes the app no longer has: {stale}"
+
+
+def test_route_walk_sees_api_and_page_routes(app):
+    found = object_scoped_routes(app)
+    assert ("GET", "/api/v1/enterprises/{enterprise_id}") in found
+    assert ("POST", "/enterprises/{enterprise_id}/import/{token}") in found
+    assert not any(path.startswith("/static") for _method, path in found)
+
+
+def test_a_new_route_without_a_case_is_caught(app):
+    before = object_scoped_routes(app)
+    router = APIRouter(prefix="/api/v1")
+
+    @router.get("/things/{thing_id}")
+    def thing(thing_id: int) -> dict[str, int]:
+        return {"id": thing_id}
+
+    app.include_router(router)
+    added = object_scoped_routes(app) - before
+    assert added == {("GET", "/api/v1/things/{thing_id}")}
+    assert not added & ROUTE_CASES.keys()
+
+
+def test_foreign_id_answers_like_a_missing_id(client, world):
+    """404 for another region's enterprise is indistinguishable from a nonexistent id."""
+    auth = f.token(client, "reg15")
+    foreign = client.get(f"/api/v1/enterprises/{world.ent_a.id}", headers=auth)
+    missing = client.get("/api/v1/enterprises/999999", headers=auth)
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json() == missing.json()
+    assert foreign.headers["content-type"] == "application/problem+json"
+
+
+def _check_refused(sign_in: Any, world: World, key: tuple[str, str], actor: str) -> None:
+    send = sign_in(key, actor)
+    # Signing in writes a session and audit events, so the picture is taken after it.
+    before = _snapshot() if key[0] != "GET" else None
+    _assert_refused(send(), key, actor, world, before)
+
+
+@pytest.mark.parametrize(("key", "actor"), _outsider_params())
+def test_outsider_is_refused(sign_in, world, key, actor):
+    _check_refused(sign_in, world, key, actor)
+
+
+@pytest.mark.parametrize("key", [pytest.param(key, id=f"{key[0]} {key[1]}")
+                                 for key in ROUTE_CASES])
+def test_insiders(sign_in, world, key):
+    """Insiders without the right are refused (first, as they must change nothing); then each
+    allowed insider gets a 2xx/3xx answer. One test per route keeps the suite quick."""
+    case = ROUTE_CASES[key]
+    for actor in case.refused:
+        _check_refused(sign_in, world, key, actor)
+    for actor in case.allowed:
+        response = sign_in(key, actor)()
+        assert 200 <= response.status_code < 400, (
+            f"{actor} got {response.status_code} from {key[0]} {key[1]}: {response.text[:300]}")
+        if case.shows:
+            assert any(secret in response.text for secret in case.secrets(world)), (
+                f"{actor}'s answer from {key[1]} shows none of {case.secrets(world)}")
