@@ -288,9 +288,138 @@ ROUTE_CASES: dict[tuple[str, str], Case] = {
 }
 
 
+# Learning and exams: worker A enrolled (course completed) in the mini course of
+# tests/packages.py, with an attempt in progress, and an offline class A's worker attended.
+LEARNING_SECRET = "Mini course"
+
+
+def _learning(w: World) -> dict[str, Any]:
+    import tempfile
+    from pathlib import Path
+
+    from sqlalchemy import update
+
+    from app.courses import service as courses
+    from app.courses.models import Course, Lesson
+    from app.courses.package import load_package
+    from app.exams import service as exams
+    from app.exams.models import Attempt, Exam
+    from app.learning import service as learning
+    from app.learning.models import Enrolment, OfflineClass
+    from tests import packages
+
+    with app_db.open_session(write=True) as s:
+        course = s.scalar(select(Course).where(Course.code == "TEST-MINI"))
+        if course is None:
+            root = packages.write_package(Path(tempfile.mkdtemp()) / "mini")
+            outcome = courses.import_package(db=s, package=load_package(root), by=None)
+            course = courses.get_course_or_404(db=s, course_id=outcome.course_id)
+            worker = s.get(Worker, w.worker_a.id)
+            from app.accounts import service as accounts
+
+            admin = accounts.get_user_or_404(db=s, user_id=w.users["admin"].id)
+            assert worker is not None
+            enrolment = learning.enrol(db=s, course=course, workers=[worker], by=admin)[0]
+            s.execute(update(Enrolment).where(Enrolment.id == enrolment.id)
+                      .values(status="completed"))
+            exam = s.scalar(select(Exam).where(Exam.course_id == course.id))
+            assert exam is not None
+            exams.start_attempt(db=s, exam=exam, worker=worker, by=admin)
+            learning.record_offline_class(
+                db=s, title="Alpha roof-support class", held_on=date(2026, 1, 5), class_hours=2,
+                location="", notes="", course=None, workers=[worker], by=admin)
+            s.commit()
+        enrolment_id = s.scalar(select(Enrolment.id).where(Enrolment.course_id == course.id))
+        lessons = {kind: lesson_id for kind, lesson_id in s.execute(
+            select(Lesson.kind, Lesson.id).where(Lesson.course_id == course.id))}
+        attempt = s.scalar(select(Attempt).where(Attempt.worker_id == w.worker_a.id))
+        assert attempt is not None
+        class_id = s.scalar(select(OfflineClass.id))
+        media_key = s.scalar(select(Lesson.media_key).where(Lesson.kind == "video",
+                                                            Lesson.course_id == course.id))
+    return {"course": course.id, "enrolment": enrolment_id, "lessons": lessons,
+            "attempt": attempt.id, "question": attempt.paper[0]["question_id"],
+            "option": attempt.paper[0]["options"][0]["id"], "class": class_id,
+            "media": media_key, "exam": attempt.exam_id}
+
+
+def _enrolment_case(url: Callable[[World], str], *, allowed: tuple[str, ...],
+                    refused: tuple[str, ...], json: Callable[[World], dict[str, Any]] | None
+                    = None, shows: bool = False) -> Case:
+    return Case(url=url, allowed=allowed, refused=refused, json=json,
+                secrets=lambda w: [LEARNING_SECRET, w.worker_a.full_name], shows=shows)
+
+
+def _lesson_url(w: World, kind: str, rest: str = "") -> str:
+    ids = _learning(w)
+    return f"/api/v1/enrolments/{ids['enrolment']}/lessons/{ids['lessons'][kind]}" + rest
+
+
+LEARNING_CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/v1/enrolments/{enrolment_id}"): _enrolment_case(
+        lambda w: f"/api/v1/enrolments/{_learning(w)['enrolment']}",
+        allowed=("admin", "a_admin", "worker_a"), refused=("reg_14",)),
+    ("POST", "/api/v1/enrolments/{enrolment_id}/lessons/{lesson_id}/heartbeat"): _enrolment_case(
+        lambda w: _lesson_url(w, "text", "/heartbeat"), allowed=("worker_a",),
+        refused=("admin", "a_admin", "reg_14"), json=lambda w: {"visible": True}),
+    ("POST", "/api/v1/enrolments/{enrolment_id}/lessons/{lesson_id}/hotspots/{index}"):
+        _enrolment_case(lambda w: _lesson_url(w, "panorama", "/hotspots/0"),
+                        allowed=("worker_a",), refused=("admin", "a_admin", "reg_14"),
+                        json=lambda w: {}),
+    ("GET", "/learn/{enrolment_id}"): _enrolment_case(
+        lambda w: f"/learn/{_learning(w)['enrolment']}",
+        allowed=("admin", "a_admin", "worker_a"), refused=("reg_14",), shows=True),
+    ("GET", "/learn/{enrolment_id}/lessons/{lesson_id}"): _enrolment_case(
+        lambda w: f"/learn/{_learning(w)['enrolment']}/lessons/{_learning(w)['lessons']['text']}",
+        allowed=("admin", "a_admin", "worker_a"), refused=("reg_14",)),
+    ("GET", "/enterprises/{enterprise_id}/enrolments"): Case(
+        url=lambda w: f"/enterprises/{_ent(w)}/enrolments",
+        allowed=("admin", "a_admin", "reg_14"), refused=("worker_a",),
+        secrets=lambda w: [w.ent_a.name, w.worker_a.full_name]),
+    ("POST", "/enterprises/{enterprise_id}/enrol"): Case(
+        url=lambda w: f"/enterprises/{_ent(w)}/enrol",
+        allowed=("admin", "a_admin"), refused=("worker_a",),
+        data=lambda w: {"course_id": str(_learning(w)["course"]),
+                        "worker_ids": str(w.worker_a.id)}),
+    ("GET", "/classes/{class_id}"): Case(
+        url=lambda w: f"/classes/{_learning(w)['class']}", allowed=("admin",),
+        refused=("a_admin", "reg_14", "worker_a"),
+        secrets=lambda w: ["Alpha roof-support class", w.worker_a.full_name], shows=True),
+    ("GET", "/api/v1/offline-classes/{class_id}"): Case(
+        url=lambda w: f"/api/v1/offline-classes/{_learning(w)['class']}", allowed=("admin",),
+        refused=("a_admin", "reg_14", "worker_a"),
+        secrets=lambda w: ["Alpha roof-support class"], shows=True),
+    ("GET", "/api/v1/attempts/{attempt_id}"): _enrolment_case(
+        lambda w: f"/api/v1/attempts/{_learning(w)['attempt']}",
+        allowed=("admin", "a_admin", "worker_a"), refused=("reg_14",)),
+    ("PUT", "/api/v1/attempts/{attempt_id}/answers/{question_id}"): _enrolment_case(
+        lambda w: f"/api/v1/attempts/{_learning(w)['attempt']}/answers/"
+                  f"{_learning(w)['question']}",
+        allowed=("worker_a",), refused=("admin", "a_admin", "reg_14"),
+        json=lambda w: {"option_ids": [_learning(w)["option"]]}),
+    ("POST", "/api/v1/attempts/{attempt_id}/submit"): _enrolment_case(
+        lambda w: f"/api/v1/attempts/{_learning(w)['attempt']}/submit",
+        allowed=("worker_a",), refused=("admin", "a_admin", "reg_14")),
+    ("POST", "/api/v1/attempts/{attempt_id}/events"): _enrolment_case(
+        lambda w: f"/api/v1/attempts/{_learning(w)['attempt']}/events",
+        allowed=("worker_a",), refused=("admin", "a_admin", "reg_14"),
+        json=lambda w: {"kind": "hidden"}),
+}
+ROUTE_CASES.update(LEARNING_CASES)
+
+
 # Object-scoped routes that are public by design (e.g. a certificate verification page): each
-# needs a reason here, and is then exempt from the jurisdiction cases. None so far.
-PUBLIC_ROUTES: dict[tuple[str, str], str] = {}
+# needs a reason here, and is then exempt from the jurisdiction cases.
+PUBLIC_ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/courses/{course_id}"): "the course catalogue is open to every signed-in "
+    "user; drafts are hidden from non-authors (tests/courses)",
+    ("GET", "/courses/{course_id}"): "as the catalogue API",
+    ("POST", "/courses/{course_id}/enrol"): "a worker enrols itself; no other worker is named",
+    ("GET", "/media/{key}"): "course media are course content, readable by every signed-in user; "
+    "keys are content hashes",
+    ("POST", "/api/v1/exams/{exam_id}/attempts"): "starts an attempt for the caller only; "
+    "eligibility (enrolment of the caller) is tested in tests/exams",
+}
 
 
 def object_scoped_routes(app: Any) -> set[tuple[str, str]]:
