@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,6 +23,7 @@ from app.courses import authoring_api, authoring_pages
 from app.courses import pages as courses_pages
 from app.db import get_engine, open_session
 from app.exams import api as exams_api
+from app.exams.sweeper import Sweeper
 from app.i18n import gettext as _
 from app.learning import api as learning_api
 from app.learning import class_pages
@@ -113,10 +116,19 @@ def _add_routes(app: FastAPI, router: APIRouter) -> None:
     app.router.routes.extend(router.routes)
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Background work of each app process: grading attempts whose deadline passed."""
+    sweeper = Sweeper()
+    sweeper.start()
+    yield
+    sweeper.stop()
+
+
 def create_app() -> FastAPI:
     """Build the Pithead ASGI application."""
     app = FastAPI(title="Pithead", version="1.0", docs_url="/api/docs",
-                  openapi_url="/api/openapi.json", redoc_url=None)
+                  openapi_url="/api/openapi.json", redoc_url=None, lifespan=lifespan)
     app.add_middleware(PitheadMiddleware, on_error=unexpected_error_handler)
     app.add_exception_handler(errors.AppError, app_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)

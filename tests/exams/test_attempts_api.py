@@ -186,3 +186,21 @@ def test_shuffled_per_attempt_and_stable_for_review(client, db, exam_world):
         assert again["questions"] == attempt["questions"]  # the stored paper, not a new draw
         client.post(f"/api/v1/attempts/{attempt['id']}/submit", headers=auth)
     assert len(orders) > 1
+
+
+def test_sweeper_grades_an_expired_attempt_nobody_came_back_to(client, db, exam_world):
+    from app.exams.sweeper import sweep_once
+
+    auth = f.token(client, exam_world["username"])
+    attempt = start(client, exam_world, auth).json()
+    key = right_answers(db, attempt["id"])
+    for question_id, option_ids in list(key.items())[:2]:
+        client.put(f"/api/v1/attempts/{attempt['id']}/answers/{question_id}",
+                   json={"option_ids": option_ids}, headers=auth)
+    db.execute(update(Attempt).where(Attempt.id == attempt["id"])
+               .values(deadline=utcnow() - timedelta(seconds=5)))
+    db.commit()
+    assert sweep_once() == 1
+    assert sweep_once() == 0
+    row = db.get(Attempt, attempt["id"])
+    assert (row.status, row.closed_by, row.score) == ("submitted", "deadline", 66.67)
