@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import errors
 from app.accounts import api as accounts_api
 from app.accounts import pages as accounts_pages
+from app.accounts import service as accounts_service
+from app.accounts.deps import SESSION_COOKIE
 from app.courses import api as courses_api
 from app.courses import authoring_api, authoring_pages
 from app.courses import pages as courses_pages
@@ -51,8 +53,25 @@ def _problem(status: int, title: str, detail: str, code: str, *,
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def _signed_in_user(request: Request) -> None:
+    """Errors raised before any route ran (unknown page, wrong method) still show the layout
+    of the signed-in user."""
+    if hasattr(request.state, "user") or not request.cookies.get(SESSION_COOKIE):
+        return
+    try:
+        with open_session(write=False) as db:
+            user = accounts_service.session_user(db=db, token=request.cookies[SESSION_COOKIE])
+    except Exception:  # noqa: BLE001 - an error page must render even if the database is down
+        log.exception("error page: could not look up the session")
+        return
+    request.state.user = user
+    if user is not None:
+        request.state.session_token = request.cookies[SESSION_COOKIE]
+
+
 def _error_page(request: Request, status: int, title: str, detail: str,
                 headers: dict[str, str] | None = None) -> Response:
+    _signed_in_user(request)
     return render(request, "errors.html", {"status": status, "title": title, "detail": detail},
                   status_code=status, headers=headers)
 

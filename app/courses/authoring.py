@@ -30,8 +30,8 @@ from app.courses.models import (
     LessonKind,
     Module,
 )
-from app.courses.package import _first_heading, image_size, is_equirectangular
-from app.courses.service import _archive_older
+from app.courses.package import first_heading, image_size, is_equirectangular
+from app.courses.service import archive_older
 from app.db import utcnow
 from app.errors import Conflict, Invalid
 from app.exams import service as exams
@@ -168,8 +168,8 @@ def _check_lesson(kind: str, fields: LessonFields, problems: _Problems) -> Lesso
         if not body.get("en"):
             problems.add(["body", "en"], _("Write the lesson's English text."))
         for locale, text in body.items():
-            if not (title.get(locale) or "").strip() and _first_heading(text):
-                title[locale] = _first_heading(text)
+            if not (title.get(locale) or "").strip() and first_heading(text):
+                title[locale] = first_heading(text)
     title = _clean_localized(title, ["title"], problems, required=False)
     if not title.get("en") and not any(p["loc"][:2] == ["body", "en"] for p in problems.items):
         problems.add(["title", "en"], _("The English title is required (or start the English "
@@ -459,7 +459,7 @@ def publish(*, db: Session, course: Course, by: User, ip: str | None = None) -> 
     course.status = CourseStatus.PUBLISHED.value
     course.published_at = utcnow()
     db.flush()
-    _archive_older(db, course)
+    archive_older(db, course)
     exams.sync_exam(db=db, course=course)  # the exam block copied from the previous version
     _audit(db, "course.published", course, by, ip)
     return course

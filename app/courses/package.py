@@ -236,7 +236,7 @@ def _inside(root: Path, relative: str) -> Path | None:
     return candidate if candidate.is_relative_to(root.resolve()) else None
 
 
-def _first_heading(markdown: str) -> str:
+def first_heading(markdown: str) -> str:
     for line in markdown.splitlines():
         if line.startswith("# "):
             return line[2:].strip()
@@ -327,7 +327,7 @@ def _load_markdown(root: Path, path: Path, lesson: LessonSpec, item: LessonData,
         if locale != "en":
             hasher.update(text.encode())
         item.bodies[locale] = text
-        heading = _first_heading(text)
+        heading = first_heading(text)
         if heading and locale not in item.title:
             item.title[locale] = heading
         for number, line in enumerate(text.splitlines(), start=1):

@@ -12,6 +12,7 @@ from app.accounts.api import client_ip
 from app.accounts.deps import CurrentUser, page_guard
 from app.accounts.models import Role
 from app.courses import service
+from app.courses.authoring import status_label
 from app.courses.deps import VisibleCourse
 from app.courses.models import CourseKind
 from app.db import SessionDep
@@ -43,6 +44,7 @@ def course_context() -> dict:
     """What course templates need to show titles and labels."""
     locale = get_locale()
     return {"t": lambda value: service.localized(value, locale), "kind_labels": KIND_LABELS,
+            "status_label": status_label,
             "lesson_kind_labels": LESSON_KIND_LABELS,
             "job_categories": {c["code"]: c for c in reference.job_categories()}}
 

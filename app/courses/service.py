@@ -51,7 +51,7 @@ def import_package(*, db: Session, package: Package, by: User | None) -> ImportO
         raise PackageError([Problem(f"{package.root.name}/course.yaml", 1, (
             f"version {spec.version} is older than version {newest} already imported"))])
     course = _write_course(db, package, by)
-    _archive_older(db, course)
+    archive_older(db, course)
     exam_bank.upsert_questions(db=db, bank=spec.code, questions=package.questions,
                                job_category=spec.job_category)
     exams.sync_exam(db=db, course=course)
@@ -62,7 +62,7 @@ def import_package(*, db: Session, package: Package, by: User | None) -> ImportO
                          course.id)
 
 
-def _archive_older(db: Session, course: Course) -> None:
+def archive_older(db: Session, course: Course) -> None:
     db.execute(update(Course).where(Course.code == course.code, Course.id != course.id,
                                     Course.status == CourseStatus.PUBLISHED.value)
                .values(status=CourseStatus.ARCHIVED.value))

@@ -79,16 +79,20 @@ async def class_create(request: Request, db: SessionDep, user: TrainerUser) -> R
     course = None
     if str(values["course_id"]).isdigit():
         course = courses.get_course_or_404(db=db, course_id=int(str(values["course_id"])))
-    if errors:
-        return _form(request, db, values, errors, status_code=400)
     workers = service.workers_for_attendance(db=db, worker_ids=worker_ids)
     try:
+        if errors:  # the service still checks the other fields, so every problem shows at once
+            raise Invalid(errors=[])
         item = service.record_offline_class(
             db=db, title=str(values["title"]), held_on=held_on or date.today(),
             class_hours=hours, location=str(values["location"]), notes=str(values["notes"]),
             course=course, workers=workers, by=user, ip=client_ip(request))
     except Invalid as exc:
-        return _form(request, db, values, form_errors(exc.errors), status_code=400)
+        others = service.offline_class_problems(title=str(values["title"]), held_on=held_on,
+                                                class_hours=hours if "class_hours" not in errors
+                                                else None, workers=workers)
+        merged = {**form_errors(others), **form_errors(exc.errors), **errors}
+        return _form(request, db, values, merged, status_code=400)
     flash(request, _("Class recorded: {n} attendees credited with {hours} class hours.").format(
         n=len(workers), hours=hours))
     return redirect(request.url_for("offline_class", class_id=item.id).path)

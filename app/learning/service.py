@@ -430,22 +430,30 @@ def ledger_entries(*, db: Session, worker: Worker,
 
 # --- offline classes ---------------------------------------------------------------------------
 
+def offline_class_problems(*, title: str, held_on: date | None, class_hours: float | None,
+                           workers: Sequence[Worker]) -> list[dict[str, object]]:
+    """Every problem of an offline class record (field, message); empty when it is valid."""
+    errors: list[dict[str, object]] = []
+    if not title.strip():
+        errors.append({"loc": ["title"], "msg": _("Enter what the class was about.")})
+    if held_on is not None and held_on > local_day(utcnow()):
+        errors.append({"loc": ["held_on"], "msg": _("The class date is in the future.")})
+    if class_hours is not None and not 0 < class_hours <= 16:
+        errors.append({"loc": ["class_hours"], "msg": _(
+            "A class lasts between 0.5 and 16 class hours.")})
+    if not workers:
+        errors.append({"loc": ["worker_ids"], "msg": _("Choose at least one attendee.")})
+    return errors
+
+
 def record_offline_class(*, db: Session, title: str, held_on: date, class_hours: float,
                          location: str, notes: str, course: Course | None,
                          workers: Sequence[Worker], by: User,
                          ip: str | None = None) -> OfflineClass:
     """Record a class held at a training base; each attendee gets ledger time at the offline
     rate (45 minutes per class hour by default)."""
-    errors = []
-    if not title.strip():
-        errors.append({"loc": ["title"], "msg": _("Enter what the class was about.")})
-    if held_on > local_day(utcnow()):
-        errors.append({"loc": ["held_on"], "msg": _("The class date is in the future.")})
-    if not 0 < class_hours <= 16:
-        errors.append({"loc": ["class_hours"], "msg": _(
-            "A class lasts between 0.5 and 16 class hours.")})
-    if not workers:
-        errors.append({"loc": ["worker_ids"], "msg": _("Choose at least one attendee.")})
+    errors = offline_class_problems(title=title, held_on=held_on, class_hours=class_hours,
+                                    workers=workers)
     if errors:
         raise Invalid(errors=errors)
     profile = profiles.active_profile(db=db)

@@ -113,6 +113,9 @@ def test_offline_class_page_flow_and_hours_page(client, db):
     missing = client.post("/classes/new", data={"csrf_token": csrf, "title": "", "held_on": "",
                                                 "class_hours": "x"})
     assert missing.status_code == 400
+    for message in ("Enter what the class was about.", "Enter the date of the class.",
+                    "Enter the class hours as a number", "Choose at least one attendee."):
+        assert message in missing.text
     done = client.post("/classes/new", data={
         "csrf_token": csrf, "title": "Roof support", "held_on": date.today().isoformat(),
         "class_hours": "4", "enterprise_id": str(ent.id), "worker_ids": str(worker.id)},
