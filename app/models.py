@@ -14,9 +14,10 @@ from app.learning.models import (
     StudyClock,
 )
 from app.organisations.models import Enterprise, Region, RosterUpload, Worker
+from app.practicals.models import Booking, Notification, PracticalSession, TestCentre
 
-__all__ = ["Answer", "ApiToken", "Attempt", "AttemptEvent", "AuditEvent", "Base", "Course",
-           "Enrolment", "Enterprise", "Exam", "ExtraTime", "LedgerEntry", "Lesson",
-           "LessonProgress", "LoginThrottle", "Module", "OfflineAttendance", "OfflineClass",
-           "Question", "Region", "RosterUpload", "RuleProfile", "StudyClock", "User", "UserRole",
-           "WebSession", "Worker"]
+__all__ = ["Answer", "ApiToken", "Attempt", "AttemptEvent", "AuditEvent", "Base", "Booking",
+           "Course", "Enrolment", "Enterprise", "Exam", "ExtraTime", "LedgerEntry", "Lesson",
+           "LessonProgress", "LoginThrottle", "Module", "Notification", "OfflineAttendance",
+           "OfflineClass", "PracticalSession", "Question", "Region", "RosterUpload", "RuleProfile",
+           "StudyClock", "TestCentre", "User", "UserRole", "WebSession", "Worker"]

@@ -1,0 +1,2 @@
+"""Training bases, practical test sessions, bookings with waitlists, examiner results,
+in-app notifications."""
