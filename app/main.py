@@ -25,6 +25,7 @@ from app.courses import authoring_api, authoring_pages
 from app.courses import pages as courses_pages
 from app.db import get_engine, open_session
 from app.exams import api as exams_api
+from app.exams import pages as exams_pages
 from app.exams.sweeper import Sweeper
 from app.i18n import gettext as _
 from app.learning import api as learning_api
@@ -33,6 +34,7 @@ from app.learning import pages as learning_pages
 from app.middleware import PitheadMiddleware
 from app.organisations import api as organisations_api
 from app.organisations import pages as organisations_pages
+from app.practicals import api as practicals_api
 from app.web import redirect, render
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -171,8 +173,10 @@ def create_app() -> FastAPI:
 
     for router in (accounts_api.router, organisations_api.router, courses_api.router,
                    learning_api.router, exams_api.router, authoring_api.router,
+                   practicals_api.router,
                    accounts_pages.router, organisations_pages.router, courses_pages.router,
-                   learning_pages.router, class_pages.router, authoring_pages.router):
+                   learning_pages.router, class_pages.router, authoring_pages.router,
+                   exams_pages.router):
         _add_routes(app, router)
     get_engine()
     return app

@@ -8,12 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Select, bindparam, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from app.accounts.models import ApiToken, AuditEvent, LoginThrottle, Role, User, UserRole, WebSession
+from app.accounts.models import (
+    ApiToken,
+    AuditEvent,
+    LoginThrottle,
+    Role,
+    User,
+    UserRole,
+    WebSession,
+)
 from app.accounts.security import (
     MIN_PASSWORD_LENGTH,
     hash_password,
@@ -282,13 +290,24 @@ def end_all_sessions(*, db: Session, user_id: int) -> None:
     db.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
 
 
-def _active_user_by(db: Session, model: type[WebSession] | type[ApiToken], token: str) -> User | None:
+def _active_user_statement(model: type[WebSession] | type[ApiToken]) -> Select[User]:
     # One statement: the session/token row, its user and the user's roles.
-    stmt = (select(User).join(model, model.user_id == User.id)
-            .where(model.token_hash == token_digest(token), model.expires_at > utcnow(),
+    return (select(User).join(model, model.user_id == User.id)
+            .where(model.token_hash == bindparam("digest"), model.expires_at > bindparam("now"),
                    User.is_active.is_(True))
             .options(joinedload(User.roles)))
-    return db.execute(stmt).unique().scalar_one_or_none()
+
+
+# Built once, not per request: every page and API call runs one of these, and building the
+# statement and its cache key cost more than running it (see bench/README.md).
+_ACTIVE_USER = {WebSession: _active_user_statement(WebSession),
+                ApiToken: _active_user_statement(ApiToken)}
+
+
+def _active_user_by(db: Session, model: type[WebSession] | type[ApiToken],
+                    token: str) -> User | None:
+    return db.execute(_ACTIVE_USER[model], {"digest": token_digest(token), "now": utcnow()}
+                      ).unique().scalar_one_or_none()
 
 
 def session_user(*, db: Session, token: str) -> User | None:
@@ -350,7 +369,8 @@ def search_audit(*, db: Session, filters: AuditFilter, page: int = 1,
     stmt = select(AuditEvent)
     if filters.query:
         like = f"%{filters.query.strip()}%"
-        stmt = stmt.where(or_(AuditEvent.actor_name.ilike(like), AuditEvent.object_id == filters.query.strip(),
+        stmt = stmt.where(or_(AuditEvent.actor_name.ilike(like),
+                              AuditEvent.object_id == filters.query.strip(),
                               AuditEvent.ip.ilike(like)))
     if filters.action:
         stmt = stmt.where(AuditEvent.action.startswith(filters.action))
