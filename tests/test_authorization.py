@@ -408,6 +408,95 @@ LEARNING_CASES: dict[tuple[str, str], Case] = {
 ROUTE_CASES.update(LEARNING_CASES)
 
 
+def _practical(w: World) -> dict[str, int]:
+    """A practical session of the mini course with a booking of worker A (who passed theory)."""
+    from datetime import timedelta
+
+    from app.accounts import service as accounts
+    from app.courses.models import Course
+    from app.db import utcnow
+    from app.exams.models import Attempt
+    from app.practicals import service as practicals
+    from app.practicals.models import Booking, PracticalSession
+
+    ids = _learning(w)
+    with app_db.open_session(write=True) as s:
+        session_id = s.scalar(select(PracticalSession.id))
+        if session_id is None:
+            admin = accounts.get_user_or_404(db=s, user_id=w.users["admin"].id)
+            examiner = f.user(s, Role.EXAMINER, username="examiner-x")
+            centre = practicals.create_test_centre(db=s, name="Base", region_code="14",
+                                                   address="", kinds=["practical_test"], by=admin)
+            course = s.get(Course, ids["course"])
+            assert course is not None
+            start = utcnow() + timedelta(days=5)
+            session = practicals.create_sessions(
+                db=s, centre=centre, course=course, starts_at=start,
+                ends_at=start + timedelta(hours=2), capacity=5, examiner_id=examiner.id,
+                by=admin)[0]
+            attempt = s.get(Attempt, ids["attempt"])
+            assert attempt is not None
+            s.add(Attempt(exam_id=attempt.exam_id, worker_id=attempt.worker_id,
+                          enrolment_id=attempt.enrolment_id, number=2, status="submitted",
+                          started_at=utcnow(), deadline=utcnow(), submitted_at=utcnow(),
+                          score=100.0, passed=True, paper=[]))
+            s.flush()
+            worker = s.get(Worker, w.worker_a.id)
+            practicals.book(db=s, session=session, worker=worker, by=admin)
+            s.commit()
+            session_id = session.id
+        booking_id = s.scalar(select(Booking.id))
+    return {"session": session_id, "booking": booking_id}
+
+
+PRACTICAL_CASES: dict[tuple[str, str], Case] = {
+    # Booking for worker A: the positive paths (with eligibility) are in tests/practicals.
+    ("POST", "/api/v1/practical-sessions/{session_id}/bookings"): Case(
+        url=lambda w: f"/api/v1/practical-sessions/{_practical(w)['session']}/bookings",
+        allowed=(), refused=("reg_14",), json=lambda w: {"worker_id": w.worker_a.id}),
+    ("DELETE", "/api/v1/bookings/{booking_id}"): Case(
+        url=lambda w: f"/api/v1/bookings/{_practical(w)['booking']}",
+        allowed=("worker_a",), refused=("reg_14",)),
+    # Only the session's examiner (tested in tests/practicals) records results.
+    ("POST", "/api/v1/bookings/{booking_id}/result"): Case(
+        url=lambda w: f"/api/v1/bookings/{_practical(w)['booking']}/result",
+        allowed=(), refused=("admin", "a_admin", "reg_14", "worker_a"),
+        json=lambda w: {"passed": True, "score": 90, "notes": ""}),
+}
+ROUTE_CASES.update(PRACTICAL_CASES)
+
+
+# The taker's exam pages (app/exams/pages.py): only worker A, whose attempt it is, gets through;
+# even those who may read the attempt through the API (admin, A's administrator) are refused.
+EXAM_STEMS = ("Which gas is measured at the roof of a heading?", "Methane is lighter than air.",
+              "Which are personal protective equipment?")
+
+
+def _attempt_page_case(rest: str = "", *, data: Callable[[World], dict[str, str]] | None = None,
+                       shows: bool = False) -> Case:
+    return Case(url=lambda w: f"/attempts/{_learning(w)['attempt']}" + rest.format(**_learning(w)),
+                allowed=("worker_a",), refused=("admin", "a_admin", "reg_14"), data=data,
+                secrets=lambda w: [*EXAM_STEMS, w.worker_a.full_name], shows=shows)
+
+
+def _answer_form(w: World) -> dict[str, str]:
+    ids = _learning(w)
+    return {"shown": str(ids["question"]), f"q{ids['question']}": str(ids["option"]),
+            "go": "stay"}
+
+
+EXAM_PAGE_CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/attempts/{attempt_id}"): _attempt_page_case(shows=True),
+    ("POST", "/attempts/{attempt_id}/answers/{question_id}"): _attempt_page_case(
+        "/answers/{question}", data=_answer_form),
+    ("POST", "/attempts/{attempt_id}/save"): _attempt_page_case("/save", data=_answer_form),
+    ("GET", "/attempts/{attempt_id}/confirm"): _attempt_page_case("/confirm"),
+    ("POST", "/attempts/{attempt_id}/submit"): _attempt_page_case("/submit"),
+    ("GET", "/attempts/{attempt_id}/result"): _attempt_page_case("/result"),
+}
+ROUTE_CASES.update(EXAM_PAGE_CASES)
+
+
 # Object-scoped routes that are public by design (e.g. a certificate verification page): each
 # needs a reason here, and is then exempt from the jurisdiction cases.
 PUBLIC_ROUTES: dict[tuple[str, str], str] = {
@@ -419,6 +508,13 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     "keys are content hashes",
     ("POST", "/api/v1/exams/{exam_id}/attempts"): "starts an attempt for the caller only; "
     "eligibility (enrolment of the caller) is tested in tests/exams",
+    ("GET", "/api/v1/practical-sessions/{session_id}"): "session times and places are public; "
+    "its bookings are listed only to admins, its examiner and the workers' own enterprise "
+    "(tests/practicals/test_api.py)",
+    ("GET", "/exams/{exam_id}"): "an exam's rules are open to every signed-in user; the attempts "
+    "it lists and its Start button are the caller's own (tests/exams/test_pages.py)",
+    ("POST", "/exams/{exam_id}/start"): "as the attempts API: starts an attempt for the caller "
+    "only (tests/exams/test_pages.py)",
 }
 
 
