@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
 from app.errors import AppError
@@ -60,6 +61,20 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
+# One lock per database file, shared by every engine of this process on that file (the request
+# engine and the group committer's own engine, app.batching).
+_writer_locks: dict[str, threading.Lock] = {}
+_writer_locks_guard = threading.Lock()
+
+
+def _writer_lock(database: str | None) -> threading.Lock:
+    if not database or database == ":memory:":
+        return threading.Lock()
+    key = str(Path(database).resolve())
+    with _writer_locks_guard:
+        return _writer_locks.setdefault(key, threading.Lock())
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -78,7 +93,7 @@ def _configure_sqlite(engine: Engine) -> None:
     # SQLite has one writer at a time. Left to themselves, the threads of a process that want
     # to write all poll SQLite's lock with growing sleeps, which wrecks latency under load; so
     # they queue on this lock first and only one per process competes for the file lock.
-    writer = threading.Lock()
+    writer = _writer_lock(engine.url.database)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -145,28 +160,36 @@ def _discard(session: Session) -> None:
     session.rollback()
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: committed on success, rolled back on error.
 
     Unsafe methods open a write transaction, unless the route declared that it writes through
     app.batching (`ReadOnlyRequest`). An AppError marked `keep_writes` (a failed login that must
     still count) commits what was flushed before it is rendered.
+
+    Async only to spare the most visited pages two thread hand-offs: opening a session does
+    no I/O, and ending it (which does) runs in the thread pool.
     """
     write = getattr(request.state, "db_write", request.method not in SAFE_METHODS)
     session = open_session(write=write)
     request.state.db = session
     try:
         yield session
-        session.commit()
+        await run_in_threadpool(_finish, session, commit=True)
     except AppError as exc:
-        if exc.keep_writes:
+        await run_in_threadpool(_finish, session, commit=exc.keep_writes)
+        raise
+    except BaseException:
+        await run_in_threadpool(_finish, session, commit=False)
+        raise
+
+
+def _finish(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
             session.commit()
         else:
             _discard(session)
-        raise
-    except BaseException:
-        _discard(session)
-        raise
     finally:
         session.close()
 

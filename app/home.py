@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import Role, User
 from app.learning import service as learning
-from app.learning.models import EnrolmentStatus
 from app.organisations import reference
 from app.organisations import service as organisations
 from app.organisations.models import Enterprise, Region, Worker
@@ -56,8 +55,7 @@ def _worker(db: Session, user: User) -> Panel:
     categories = {c["code"]: c for c in reference.job_categories()}
     if worker is None:
         return Panel(Role.WORKER.value, {"worker": None})
-    enrolments = [e for e in learning.my_enrolments(db=db, worker=worker)
-                  if e.status == EnrolmentStatus.ACTIVE.value]
+    enrolments = learning.active_enrolments(db=db, worker=worker)
     return Panel(Role.WORKER.value, {
         "worker": worker, "category": categories.get(worker.job_category),
         "enrolments": enrolments, "hours": learning.hours_summary(db=db, worker=worker)})

@@ -60,24 +60,31 @@ class StudyRules:
     video_watched_ratio: float
 
 
-_rules_cache: dict[int, tuple[float, StudyRules]] = {}
+_data_cache: dict[int, tuple[float, RuleProfile]] = {}
 RULES_CACHE_SECONDS = 30.0
 
 
-def study_rules(*, db: Session) -> StudyRules:
-    """The active profile's study rules, cached for a few seconds per process (every heartbeat
-    needs them; an admin's change reaches every process within RULES_CACHE_SECONDS)."""
-    key = id(db.get_bind())
-    cached = _rules_cache.get(key)
+def cached_profile(*, db: Session) -> RuleProfile:
+    """The active profile, cached for a few seconds per process: every heartbeat and every
+    worker's home page reads it, and an admin's change reaches every process within
+    RULES_CACHE_SECONDS. The object is detached: read it, never change it."""
+    key = id(db.get_bind().engine)
+    cached = _data_cache.get(key)
     now = time.monotonic()
     if cached and now - cached[0] < RULES_CACHE_SECONDS:
         return cached[1]
     profile = active_profile(db=db)
-    rules = StudyRules(study_rule(profile, "max_seconds_per_beat"),
-                       study_rule(profile, "attention_minutes"),
-                       study_rule(profile, "video_watched_ratio"))
-    _rules_cache[key] = (now, rules)
-    return rules
+    db.expunge(profile)
+    _data_cache[key] = (now, profile)
+    return profile
+
+
+def study_rules(*, db: Session) -> StudyRules:
+    """The study rules of the active profile (cached with it)."""
+    profile = cached_profile(db=db)
+    return StudyRules(study_rule(profile, "max_seconds_per_beat"),
+                      study_rule(profile, "attention_minutes"),
+                      study_rule(profile, "video_watched_ratio"))
 
 
 def list_profiles(*, db: Session) -> list[RuleProfile]:

@@ -148,6 +148,27 @@ def workers_for_enrolment(*, db: Session, by: User, worker_ids: list[int] | None
     return visible
 
 
+@dataclass(frozen=True)
+class EnrolmentBrief:
+    id: int
+    title: dict[str, str]
+    lessons_completed: int
+    lessons_total: int
+    deadline: date | None
+
+
+def active_enrolments(*, db: Session, worker: Worker) -> list[EnrolmentBrief]:
+    """The worker's running enrolments, newest first: only what the home page shows, read as
+    columns (the home page is the most visited page)."""
+    rows = db.execute(select(Enrolment.id, Course.title, Enrolment.lessons_completed,
+                             Enrolment.lessons_total, Enrolment.deadline)
+                      .join(Course, Course.id == Enrolment.course_id)
+                      .where(Enrolment.worker_id == worker.id,
+                             Enrolment.status == EnrolmentStatus.ACTIVE.value)
+                      .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc()))
+    return [EnrolmentBrief(*row) for row in rows]
+
+
 def my_enrolments(*, db: Session, worker: Worker) -> list[Enrolment]:
     """A worker's enrolments, newest first, with their courses."""
     return list(db.scalars(select(Enrolment).where(Enrolment.worker_id == worker.id)
@@ -400,7 +421,7 @@ def hours_summary(*, db: Session, worker: Worker, year: int | None = None) -> Ho
     """Class hours this year (online and offline at the profile's rates) against the
     job category's annual requirement."""
     year = year or local_day(utcnow()).year
-    profile = profiles.active_profile(db=db)
+    profile = profiles.cached_profile(db=db)
     rows = db.execute(select(LedgerEntry.mode, func.coalesce(func.sum(LedgerEntry.seconds), 0))
                       .where(LedgerEntry.worker_id == worker.id,
                              LedgerEntry.day >= date(year, 1, 1),
