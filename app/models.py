@@ -1,6 +1,7 @@
 """Every domain's tables, imported so Base.metadata knows them all (Alembic, tests)."""
 
 from app.accounts.models import ApiToken, AuditEvent, LoginThrottle, User, UserRole, WebSession
+from app.certificates.models import Certificate, CertificateEvent, SigningKey
 from app.courses.models import Course, Lesson, Module
 from app.db import Base
 from app.exams.models import Answer, Attempt, AttemptEvent, Exam, ExtraTime, Question
@@ -17,7 +18,8 @@ from app.organisations.models import Enterprise, Region, RosterUpload, Worker
 from app.practicals.models import Booking, Notification, PracticalSession, TestCentre
 
 __all__ = ["Answer", "ApiToken", "Attempt", "AttemptEvent", "AuditEvent", "Base", "Booking",
-           "Course", "Enrolment", "Enterprise", "Exam", "ExtraTime", "LedgerEntry", "Lesson",
-           "LessonProgress", "LoginThrottle", "Module", "Notification", "OfflineAttendance",
-           "OfflineClass", "PracticalSession", "Question", "Region", "RosterUpload", "RuleProfile",
-           "StudyClock", "TestCentre", "User", "UserRole", "WebSession", "Worker"]
+           "Certificate", "CertificateEvent", "Course", "Enrolment", "Enterprise", "Exam",
+           "ExtraTime", "LedgerEntry", "Lesson", "LessonProgress", "LoginThrottle", "Module",
+           "Notification", "OfflineAttendance", "OfflineClass", "PracticalSession", "Question",
+           "Region", "RosterUpload", "RuleProfile", "SigningKey", "StudyClock", "TestCentre",
+           "User", "UserRole", "WebSession", "Worker"]

@@ -54,6 +54,8 @@ class Worker(Base):
     job_category: Mapped[str] = mapped_column(String(40), index=True)
     hired_on: Mapped[date]
     education_level: Mapped[str | None] = mapped_column(String(20))
+    # The secret in the address of the worker's iCalendar feed (calendar apps send no cookie).
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -1,0 +1,1 @@
+"""Certificates: automatic issue, lifecycle and review, verification, signed credentials, PDF."""
