@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     base_url: str = "http://127.0.0.1:8000"
     default_locale: str = "en"
+    # Public certificate look-ups allowed per minute from one address (per app process).
+    verify_rate_per_minute: int = 120
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> "Settings":

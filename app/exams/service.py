@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.accounts import service as accounts
 from app.accounts.models import Role, User
+from app.certificates import service as certificates
 from app.courses.models import Course
 from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound
@@ -273,6 +274,12 @@ def _close(db: Session, attempt: Attempt, exam: Exam, *, now: datetime, closed_b
         status=AttemptStatus.SUBMITTED.value, submitted_at=now, closed_by=closed_by,
         score=score, passed=passed))
     db.refresh(attempt)
+    if passed:
+        # A course without a practical test is complete with the theory pass: its certificate
+        # is issued in this same transaction.
+        certificates.issue_if_complete(db=db, worker_id=attempt.worker_id,
+                                       course_id=exam.course_id,
+                                       source={"attempt_id": attempt.id}, by=by)
     if not passed and attempt.number >= exam.max_attempts:
         db.execute(update(Enrolment).where(Enrolment.id == attempt.enrolment_id)
                    .values(status=EnrolmentStatus.RETRAINING.value))
@@ -372,3 +379,33 @@ def events_of(*, db: Session, attempt_id: int) -> list[AttemptEvent]:
     """The attempt's log, oldest first."""
     return list(db.scalars(select(AttemptEvent).where(AttemptEvent.attempt_id == attempt_id)
                            .order_by(AttemptEvent.at, AttemptEvent.id)))
+
+
+# --- the taker's pages ----------------------------------------------------------------------------
+
+def extra_minutes_of(*, db: Session, exam_id: int, worker_id: int) -> int:
+    """The extra minutes a worker gets on an exam (0 when none were granted)."""
+    return db.scalar(select(ExtraTime.minutes).where(
+        ExtraTime.exam_id == exam_id, ExtraTime.worker_id == worker_id)) or 0
+
+
+@dataclass
+class Reviewed:
+    """One question of a closed attempt as its review shows it (this carries the key)."""
+
+    number: int
+    item: dict[str, Any]
+    chosen: list[int]
+    right: bool
+
+
+def review(paper: list[dict[str, Any]], answers: dict[int, list[int]]) -> list[Reviewed]:
+    """Each question of a paper with the taker's answer and whether it was right, by the rule of
+    `grade`. Only for attempts that are closed: it reveals the key."""
+    reviewed = []
+    for number, item in enumerate(paper, start=1):
+        chosen = answers.get(item["question_id"], [])
+        key = {option["id"] for option in item["options"] if option["right"]}
+        reviewed.append(Reviewed(number=number, item=item, chosen=list(chosen),
+                                 right=set(chosen) == key))
+    return reviewed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,14 @@ def study_rules(*, db: Session) -> StudyRules:
     return StudyRules(study_rule(profile, "max_seconds_per_beat"),
                       study_rule(profile, "attention_minutes"),
                       study_rule(profile, "video_watched_ratio"))
+
+
+def theory_pass_valid_since(*, db: Session, now: datetime | None = None) -> datetime:
+    """The oldest theory pass that still counts (12 months by default: Order 30)."""
+    months = int(cached_profile(db=db).data.get("special_operations", {}).get("exam", {})
+                 .get("theory_pass_valid_months", 12))
+    now = now or datetime.now(UTC)
+    return now - timedelta(days=round(months * 30.44))
 
 
 def list_profiles(*, db: Session) -> list[RuleProfile]:

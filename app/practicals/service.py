@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.accounts import service as accounts
 from app.accounts.models import Role, User
+from app.certificates import service as certificates
 from app.courses.models import Course, CourseStatus
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.exams import service as exams
+from app.exams.models import Attempt
 from app.i18n import gettext as _
 from app.learning import profiles
 from app.learning.models import Enrolment, EnrolmentStatus
@@ -212,7 +214,7 @@ def eligibility_problem(*, db: Session, session: PracticalSession, worker: Worke
         return "not_eligible", _("The worker is not enrolled in this course.")
     months = _theory_months(db)
     passed = exams.latest_pass(db=db, worker_id=worker.id, course_code=code,
-                               since=now - timedelta(days=round(months * 30.44)))
+                               since=profiles.theory_pass_valid_since(db=db, now=now))
     if passed is None:
         return "not_eligible", _("The worker has no passed theory exam for this course in the "
                                  "last {n} months.").format(n=months)
@@ -242,18 +244,22 @@ def book(*, db: Session, session: PracticalSession, worker: Worker, by: User,
 
     The worker's row and then the session's row are locked, so two bookings never take the
     same last seat and one worker never holds two overlapping sessions, on PostgreSQL as on
-    SQLite (where BEGIN IMMEDIATE serialises writers anyway)."""
-    now = now or utcnow()
+    SQLite (where BEGIN IMMEDIATE serialises writers anyway). What depends only on the worker
+    (eligibility) is read under the worker's lock, before the session's: every booking of the
+    session waits for that one, so it is held for the seat decision and the writes only. The
+    time, unless given, is read once the session is locked, so created_at (the order of the
+    waitlist) is the order in which the seats were decided."""
     if not can_book_for(by, worker):
         raise NotFound(_("No such worker."))
     db.execute(select(Worker.id).where(Worker.id == worker.id).with_for_update())
+    problem = eligibility_problem(db=db, session=session, worker=worker, now=now or utcnow())
     locked = _lock(db, _in(db, PracticalSession, session.id), "status", "starts_at", "ends_at",
                    "capacity", "booked_count")
+    now = now or utcnow()
     if locked.status != SessionStatus.SCHEDULED.value:
         raise Conflict(_("This session was cancelled."), code="session_cancelled")
     if locked.starts_at <= now:
         raise Conflict(_("This session has already started."), code="session_started")
-    problem = eligibility_problem(db=db, session=session, worker=worker, now=now)
     if problem is not None:
         raise Conflict(problem[1], code=problem[0])
     if _overlapping(db, worker, locked):
@@ -426,6 +432,12 @@ def record_result(*, db: Session, booking: Booking, passed: bool, score: float, 
                           enterprise_id=enterprise_id, ip=ip,
                           detail={"worker_id": row.worker_id, "passed": passed,
                                   "score": score, "session_id": row.session_id})
+    if passed:
+        session = db.get(PracticalSession, row.session_id)
+        assert session is not None
+        certificates.issue_if_complete(db=db, worker_id=row.worker_id,
+                                       course_id=session.course_id,
+                                       source={"booking_id": row.id}, by=by)
     notify(db=db, user_id=worker_user_id,
            kind="result_passed" if passed else "result_failed",
            params={"session_id": row.session_id, "score": score},
@@ -457,3 +469,317 @@ def mark_read(*, db: Session, user: User) -> None:
     db.execute(update(Notification).where(Notification.user_id == user.id,
                                           Notification.read_at.is_(None))
                .values(read_at=utcnow()))
+
+
+# --- the examiner's workflow (app/practicals/examiner_pages.py) ---------------------------------
+
+RESULT_STATUSES = (BookingStatus.PASSED.value, BookingStatus.FAILED.value)
+# The roster: every seat that is or was held to the end (cancelled seats and the waitlist are not).
+ROSTER_STATUSES = (BookingStatus.BOOKED.value, *RESULT_STATUSES)
+NOT_PRESENT = (Attendance.ABSENT.value, Attendance.NO_SHOW.value)
+
+
+def examiner_sessions(*, db: Session, user: User, everyone: bool = False
+                      ) -> list[tuple[PracticalSession, int, int]]:
+    """The sessions `user` examines (everybody's when `everyone`: admins), cancelled ones
+    included, by start time; each with its seats on the roster and the results recorded."""
+    stmt = select(PracticalSession).options(joinedload(PracticalSession.test_centre),
+                                            joinedload(PracticalSession.course))
+    counts = select(Booking.session_id, Booking.status, func.count()).join(
+        PracticalSession).where(Booking.status.in_(ROSTER_STATUSES))
+    if not everyone:
+        stmt = stmt.where(PracticalSession.examiner_id == user.id)
+        counts = counts.where(PracticalSession.examiner_id == user.id)
+    seats: dict[int, int] = {}
+    recorded: dict[int, int] = {}
+    for session_id, status, n in db.execute(counts.group_by(Booking.session_id,
+                                                              Booking.status)):
+        seats[session_id] = seats.get(session_id, 0) + n
+        if status in RESULT_STATUSES:
+            recorded[session_id] = recorded.get(session_id, 0) + n
+    return [(s, seats.get(s.id, 0), recorded.get(s.id, 0)) for s in db.scalars(
+        stmt.order_by(PracticalSession.starts_at, PracticalSession.id))]
+
+
+def roster_of(*, db: Session, session_id: int) -> list[Booking]:
+    """The workers holding a seat in a session (awaiting a result or with one), with their
+    enterprises, by name."""
+    return list(db.scalars(select(Booking).join(Worker, Booking.worker_id == Worker.id).where(
+        Booking.session_id == session_id, Booking.status.in_(ROSTER_STATUSES))
+        .options(joinedload(Booking.worker).joinedload(Worker.enterprise))
+        .order_by(Worker.full_name, Booking.id)))
+
+
+def waitlisted_count(*, db: Session, session_id: int) -> int:
+    """How many wait for a seat in a session."""
+    return db.scalar(select(func.count()).select_from(Booking).where(
+        Booking.session_id == session_id,
+        Booking.status == BookingStatus.WAITLISTED.value)) or 0
+
+
+def mark_attendance(*, db: Session, booking: Booking, attendance: str, by: User,
+                    ip: str | None = None) -> Booking:
+    """The session's examiner marks a booked seat present, absent (excused) or no-show; it
+    may be corrected until a result is recorded. Audited."""
+    _check_examiner(booking, by)
+    if attendance not in {a.value for a in Attendance}:
+        raise Invalid(errors=[{"loc": ["attendance"], "msg": _("Choose present, absent or "
+                                                               "no-show.")}])
+    row = _lock(db, _in(db, Booking, booking.id), "status", "attendance")
+    if row.status != BookingStatus.BOOKED.value:
+        raise Conflict(_("Attendance can only be marked for a booked seat that has no result "
+                         "yet."), code="booking_not_booked")
+    before = row.attendance
+    row.attendance = attendance
+    db.flush()
+    accounts.record_audit(db=db, action="practical.attendance_recorded", actor=by,
+                          object_type="booking", object_id=row.id,
+                          enterprise_id=booking.worker.enterprise_id, ip=ip,
+                          detail={"worker_id": row.worker_id, "session_id": row.session_id,
+                                  "attendance": attendance, "before": before})
+    return row
+
+
+def practical_spec(course: Course) -> tuple[list[dict[str, Any]], int | None]:
+    """The course's practical checklist (from its package's `practical` block; empty without
+    one) and its pass mark."""
+    spec = course.practical or {}
+    mark = spec.get("pass_mark")
+    return list(spec.get("checklist") or []), None if mark is None else int(mark)
+
+
+def _whole_number(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        number = float(text.replace(",", "."))
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def score_checklist(*, checklist: Sequence[dict[str, Any]], pass_mark: int | None,
+                    awarded: Sequence[object]) -> tuple[list[dict[str, Any]], int, bool]:
+    """Points awarded item by item (whole numbers from 0 to the item's points) -> the
+    checklist as stored with the result ([{station, item, points, awarded}]), the total and
+    the verdict (total >= pass mark). Invalid names every item in error (loc awarded_<i>)."""
+    if len(awarded) != len(checklist):
+        raise Invalid(errors=[{"loc": ["checklist"], "msg": _(
+            "Score every item of the checklist.")}])
+    errors = []
+    scored = []
+    for index, (item, value) in enumerate(zip(checklist, awarded, strict=True)):
+        points = int(item["points"])
+        number = _whole_number(value)
+        if number is None:
+            errors.append({"loc": [f"awarded_{index}"], "msg": _(
+                "Enter the points awarded as a whole number.")})
+        elif not 0 <= number <= points:
+            errors.append({"loc": [f"awarded_{index}"], "msg": _(
+                "Award from 0 to {points} points.").format(points=points)})
+        else:
+            scored.append({"station": item["station"], "item": item["item"],
+                           "points": points, "awarded": number})
+    if errors:
+        raise Invalid(errors=errors)
+    total = sum(entry["awarded"] for entry in scored)
+    return scored, total, total >= (pass_mark if pass_mark is not None else 0)
+
+
+def record_examined_result(*, db: Session, booking: Booking, by: User, notes: str = "",
+                           awarded: Sequence[object] | None = None,
+                           score: float | None = None, passed: bool | None = None,
+                           ip: str | None = None) -> Booking:
+    """The result from the examiner's scoring form. With the course's checklist the points
+    awarded per item make the score (their total) and the verdict (total >= pass mark);
+    without one the examiner enters both. An absent or no-show seat gets no result. Recorded
+    by record_result (audited, the worker told)."""
+    _check_examiner(booking, by)
+    row = _lock(db, _in(db, Booking, booking.id), "status", "attendance")
+    if row.status != BookingStatus.BOOKED.value:
+        raise Conflict(_("A result can only be recorded for a booked seat."),
+                       code="booking_not_booked")
+    if row.attendance in NOT_PRESENT:
+        raise Conflict(_("The worker was not at the test (absent or no-show), so there is no "
+                         "result to record. If that is wrong, correct the attendance first."),
+                       code="not_present")
+    checklist, pass_mark = practical_spec(booking.session.course)
+    if checklist:
+        scored, total, verdict = score_checklist(checklist=checklist, pass_mark=pass_mark,
+                                                 awarded=awarded or [])
+        return record_result(db=db, booking=booking, passed=verdict, score=float(total),
+                             notes=notes, by=by, checklist=scored, ip=ip)
+    errors = []
+    if score is None or not 0 <= score <= 100:
+        errors.append({"loc": ["score"], "msg": _("The score is between 0 and 100.")})
+    if passed is None:
+        errors.append({"loc": ["passed"], "msg": _("Choose passed or failed.")})
+    if errors:
+        raise Invalid(errors=errors)
+    assert score is not None and passed is not None
+    return record_result(db=db, booking=booking, passed=passed, score=score, notes=notes,
+                         by=by, ip=ip)
+
+
+# --- pages: bases, a worker's own tests, calendar feeds (app/practicals/pages.py) ------------
+
+def _centre_problems(db: Session, name: str, region_code: str,
+                     kinds: Sequence[str]) -> tuple[list[dict[str, Any]], str | None]:
+    errors: list[dict[str, Any]] = []
+    if not name.strip():
+        errors.append({"loc": ["name"], "msg": _("Enter the base's name.")})
+    if not kinds or set(kinds) - {k.value for k in BaseKind}:
+        errors.append({"loc": ["kinds"], "msg": _("Choose what the base does.")})
+    region = None
+    try:
+        region = organisations.clean_region_code(db=db, value=region_code)
+    except Invalid as exc:
+        errors.extend(exc.errors)
+    if region is None and not any(e["loc"] == ["region_code"] for e in errors):
+        errors.append({"loc": ["region_code"], "msg": _("Choose a region.")})
+    return errors, region
+
+
+def update_test_centre(*, db: Session, centre: TestCentre, name: str, region_code: str,
+                       address: str, kinds: Sequence[str], stations: Sequence[str],
+                       contact: str, by: User, ip: str | None = None) -> TestCentre:
+    """Change a training base's details (admin); audited."""
+    errors, region = _centre_problems(db, name, region_code, kinds)
+    if errors:
+        raise Invalid(errors=errors)
+    centre.name, centre.region_code = name.strip(), region or ""
+    centre.address, centre.contact = address.strip(), contact.strip()
+    centre.kinds = sorted(set(kinds))
+    centre.stations = [s.strip() for s in stations if s.strip()]
+    db.flush()
+    accounts.record_audit(db=db, action="test_centre.changed", actor=by,
+                          object_type="test_centre", object_id=centre.id,
+                          region_code=centre.region_code, ip=ip, detail={"name": centre.name})
+    return centre
+
+
+def cancel_guard_hours(*, db: Session) -> int:
+    """Hours before the start until which a seat may be given up (rule profile; default 24)."""
+    return _guard_hours(db)
+
+
+def theory_valid_months(*, db: Session) -> int:
+    """How long a passed theory exam makes a worker eligible for the practical test."""
+    return _theory_months(db)
+
+
+def theory_pass(*, db: Session, worker: Worker, course_code: str,
+                now: datetime) -> Attempt | None:
+    """The worker's latest passed theory attempt that still counts for the practical test."""
+    months = _theory_months(db)
+    return exams.latest_pass(db=db, worker_id=worker.id, course_code=course_code,
+                             since=now - timedelta(days=round(months * 30.44)))
+
+
+def _booking_with_session() -> Any:
+    return (joinedload(Booking.session).joinedload(PracticalSession.test_centre),
+            joinedload(Booking.session).joinedload(PracticalSession.course))
+
+
+def bookings_of_worker(*, db: Session, worker: Worker) -> list[Booking]:
+    """Every booking of a worker with its session, base and course, by start time."""
+    return list(db.scalars(select(Booking).join(PracticalSession)
+                           .where(Booking.worker_id == worker.id)
+                           .options(*_booking_with_session())
+                           .order_by(PracticalSession.starts_at, Booking.id)))
+
+
+def calendar_bookings(*, db: Session, worker: Worker) -> list[Booking]:
+    """What a worker's calendar feed lists: seats, waitlist places and results, plus places
+    freed because the session itself was cancelled (so calendar apps show it cancelled)."""
+    return [b for b in bookings_of_worker(db=db, worker=worker)
+            if b.status != BookingStatus.CANCELLED.value
+            or b.session.status == SessionStatus.CANCELLED.value]
+
+
+def waitlist_positions(bookings: Sequence[Booking]) -> dict[int, int]:
+    """Place on the waitlist (1 = next to get a seat) by booking id, from a session's
+    bookings in arrival order (bookings_of)."""
+    waiting = [b for b in bookings if b.status == BookingStatus.WAITLISTED.value]
+    return {b.id: n for n, b in enumerate(waiting, start=1)}
+
+
+def waitlist_position(*, db: Session, booking: Booking) -> int:
+    """A waitlisted booking's place (1 = next to get a seat); 0 when it is not waitlisted."""
+    if booking.status != BookingStatus.WAITLISTED.value:
+        return 0
+    ahead = db.scalar(select(func.count()).select_from(Booking).where(
+        Booking.session_id == booking.session_id,
+        Booking.status == BookingStatus.WAITLISTED.value,
+        or_(Booking.created_at < booking.created_at,
+            (Booking.created_at == booking.created_at) & (Booking.id < booking.id)))) or 0
+    return ahead + 1
+
+
+def calendar_token(*, db: Session, worker: Worker) -> str:
+    """The secret of the worker's calendar feed address, made on first use."""
+    if worker.calendar_token:
+        return worker.calendar_token
+    return reset_calendar_token(db=db, worker=worker)
+
+
+def reset_calendar_token(*, db: Session, worker: Worker) -> str:
+    """A new feed address for the worker; the old one stops working."""
+    token = secrets.token_urlsafe(24)
+    # Core UPDATE keeps the profile's updated_at: a feed address is not a profile change.
+    db.execute(update(Worker).where(Worker.id == worker.id)
+               .values(calendar_token=token, updated_at=Worker.updated_at)
+               .execution_options(synchronize_session=False))
+    worker.calendar_token = token
+    db.flush()
+    return token
+
+
+def worker_by_calendar_token(*, db: Session, token: str) -> Worker | None:
+    """The worker whose calendar feed this secret opens, if any."""
+    if not token or len(token) > 64:
+        return None
+    return db.scalar(select(Worker).where(Worker.calendar_token == token))
+
+
+def staff_candidates(*, db: Session, session: PracticalSession, enterprise_id: int,
+                     query: str = "", limit: int = 30) -> list[Worker]:
+    """Staff of an enterprise to offer for a session: those enrolled in its course, or,
+    with a search, anyone on the roster matching it (to show why they cannot be booked)."""
+    if query.strip():
+        found, _total = organisations.list_workers(db=db, enterprise_id=enterprise_id,
+                                                   query=query, page_size=limit)
+        return found
+    code = select(Course.code).where(Course.id == session.course_id).scalar_subquery()
+    enrolled = select(Enrolment.worker_id).join(Course).where(
+        Course.code == code, Enrolment.status != EnrolmentStatus.WITHDRAWN.value)
+    return list(db.scalars(select(Worker).where(Worker.enterprise_id == enterprise_id,
+                                                Worker.id.in_(enrolled))
+                           .order_by(Worker.full_name, Worker.id).limit(limit)))
+
+
+def sessions_by_id(*, db: Session, session_ids: set[int]) -> dict[int, PracticalSession]:
+    """Sessions with their bases and courses (one query), for wording notifications."""
+    if not session_ids:
+        return {}
+    return {s.id: s for s in db.scalars(select(PracticalSession).where(
+        PracticalSession.id.in_(session_ids)).options(
+        joinedload(PracticalSession.test_centre), joinedload(PracticalSession.course)))}
+
+
+def open_notification(*, db: Session, user: User, notification_id: int) -> Notification:
+    """Mark one of the user's messages read (NotFound for anyone else's)."""
+    item = db.get(Notification, notification_id)
+    if item is None or item.user_id != user.id:
+        raise NotFound(_("No such message."))
+    if item.read_at is None:
+        item.read_at = utcnow()
+        db.flush()
+    return item
