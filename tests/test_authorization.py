@@ -462,8 +462,82 @@ PRACTICAL_CASES: dict[tuple[str, str], Case] = {
         url=lambda w: f"/api/v1/bookings/{_practical(w)['booking']}/result",
         allowed=(), refused=("admin", "a_admin", "reg_14", "worker_a"),
         json=lambda w: {"passed": True, "score": 90, "notes": ""}),
+    # The examiner's pages: only the session's examiner ("examiner-x"; that path is tested in
+    # tests/practicals/test_examiner.py) marks attendance and records results; admins may look.
+    ("GET", "/examiner/sessions/{session_id}"): Case(
+        url=lambda w: f"/examiner/sessions/{_practical(w)['session']}",
+        allowed=("admin",), refused=("a_admin", "reg_14", "worker_a"),
+        secrets=lambda w: [*_worker_secrets(w), w.ent_a.name], shows=True),
+    ("GET", "/examiner/bookings/{booking_id}"): Case(
+        url=lambda w: f"/examiner/bookings/{_practical(w)['booking']}",
+        allowed=("admin",), refused=("a_admin", "reg_14", "worker_a"),
+        secrets=lambda w: [*_worker_secrets(w), w.ent_a.name], shows=True),
+    ("POST", "/examiner/bookings/{booking_id}/attendance"): Case(
+        url=lambda w: f"/examiner/bookings/{_practical(w)['booking']}/attendance",
+        allowed=(), refused=("admin", "a_admin", "reg_14", "worker_a"),
+        data=lambda w: {"attendance": "present"},
+        secrets=lambda w: [*_worker_secrets(w), w.ent_a.name]),
+    ("POST", "/examiner/bookings/{booking_id}/result"): Case(
+        url=lambda w: f"/examiner/bookings/{_practical(w)['booking']}/result",
+        allowed=(), refused=("admin", "a_admin", "reg_14", "worker_a"),
+        data=lambda w: {"score": "90", "passed": "yes", "notes": ""},
+        secrets=lambda w: [*_worker_secrets(w), w.ent_a.name]),
 }
 ROUTE_CASES.update(PRACTICAL_CASES)
+
+
+# Pages of practical tests (app/practicals/pages.py), on the same session and booking of
+# worker A. A refused booking or cancellation comes back as a message (303) to those allowed.
+def _practical_page_ids(w: World) -> dict[str, int]:
+    from app.practicals.models import Notification, PracticalSession
+
+    ids = _practical(w)
+    with app_db.open_session(write=False) as s:
+        centre = s.scalar(select(PracticalSession.test_centre_id).where(
+            PracticalSession.id == ids["session"]))
+        notification = s.scalar(select(Notification.id).where(
+            Notification.user_id == w.worker_a.user_id).order_by(Notification.id).limit(1))
+    assert centre is not None and notification is not None
+    return {**ids, "centre": centre, "notification": notification}
+
+
+def _new_time(w: World) -> dict[str, str]:
+    from datetime import timedelta
+
+    return {"day": (date.today() + timedelta(days=10)).isoformat(), "start_time": "09:00",
+            "end_time": "11:00"}
+
+
+PRACTICAL_PAGE_CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/admin/bases/{centre_id}"): Case(
+        url=lambda w: f"/admin/bases/{_practical_page_ids(w)['centre']}",
+        allowed=("admin",), refused=("a_admin", "reg_14", "worker_a")),
+    ("POST", "/admin/bases/{centre_id}"): Case(
+        url=lambda w: f"/admin/bases/{_practical_page_ids(w)['centre']}",
+        allowed=("admin",), refused=("a_admin", "reg_14", "worker_a"),
+        data=lambda w: {"name": "Renamed base", "region_code": "14",
+                        "kinds": "practical_test"}),
+    ("POST", "/practicals/sessions/{session_id}/book"): Case(
+        url=lambda w: f"/practicals/sessions/{_practical(w)['session']}/book",
+        allowed=("worker_a", "a_admin", "admin"), refused=("reg_14",),
+        data=lambda w: {"worker_id": str(w.worker_a.id)}, secrets=_worker_secrets),
+    ("POST", "/practicals/bookings/{booking_id}/cancel"): Case(
+        url=lambda w: f"/practicals/bookings/{_practical(w)['booking']}/cancel",
+        allowed=("worker_a", "a_admin", "admin"), refused=("reg_14",),
+        secrets=_worker_secrets),
+    ("POST", "/practicals/sessions/{session_id}/change"): Case(
+        url=lambda w: f"/practicals/sessions/{_practical(w)['session']}/change",
+        allowed=("admin",), refused=("a_admin", "reg_14", "worker_a"), data=_new_time),
+    ("POST", "/practicals/sessions/{session_id}/cancel"): Case(
+        url=lambda w: f"/practicals/sessions/{_practical(w)['session']}/cancel",
+        allowed=("admin",), refused=("a_admin", "reg_14", "worker_a"),
+        data=lambda w: {"reason": "Bench broken"}),
+    # A message of worker A (their booking): theirs alone to open.
+    ("POST", "/notifications/{notification_id}/open"): Case(
+        url=lambda w: f"/notifications/{_practical_page_ids(w)['notification']}/open",
+        allowed=("worker_a",), refused=("admin", "a_admin", "reg_14")),
+}
+ROUTE_CASES.update(PRACTICAL_PAGE_CASES)
 
 
 # The taker's exam pages (app/exams/pages.py): only worker A, whose attempt it is, gets through;
@@ -497,6 +571,154 @@ EXAM_PAGE_CASES: dict[tuple[str, str], Case] = {
 ROUTE_CASES.update(EXAM_PAGE_CASES)
 
 
+# The trainer's side of exams (app/exams/bank_api.py, bank_pages.py): trainers and admins,
+# platform-wide; everyone else is refused. The bank is the mini course's (TEST-MINI).
+BANK_SECRET = "Which gas is measured at the roof of a heading?"
+BANK_REFUSED = ("a_admin", "reg_14", "worker_a")
+BANK_GIFT = b"$CATEGORY: basics\n\n::Z-1::Zinc is a metal. {T}\n"
+
+
+def _bank(w: World) -> dict[str, Any]:
+    """The mini course's bank and exam (from _learning), B-2's id, a course without an exam
+    whose bank has a question, and a fresh upload of the admin awaiting confirmation."""
+    from app.courses.models import Course
+    from app.exams import bank
+    from app.exams.models import Exam, Question
+
+    ids = _learning(w)
+    live = _authoring(w)["live"]
+    with app_db.open_session(write=True) as s:
+        if s.scalar(select(Question.id).where(Question.bank == "AUTH-LIVE")) is None:
+            s.add(Question(bank="AUTH-LIVE", category="c", external_id="L-1", kind="true_false",
+                           text={"en": "Live"}, options=[{"text": {"en": "True"}, "weight": 100},
+                                                         {"text": {"en": "False"}, "weight": 0}],
+                           feedback={}, status="active"))
+            s.commit()
+        question = s.scalar(select(Question.id).where(Question.bank == "TEST-MINI",
+                                                      Question.external_id == "B-2"))
+        exam = s.scalar(select(Exam.id).where(Exam.course_id == ids["course"]))
+        assert s.get(Course, live) is not None
+    token = bank.store_pending(bank="TEST-MINI", by=w.users["admin"], filename="z.gift",
+                               data=BANK_GIFT)
+    return {"question": question, "exam": exam, "live": live, "token": token}
+
+
+def _bank_case(url: Callable[[World], str], *, shows: bool = False,
+               data: Callable[[World], dict[str, str]] | None = None,
+               json: Callable[[World], dict[str, Any]] | None = None,
+               allowed: tuple[str, ...] = ("admin",), upload: bool = False,
+               secrets: Callable[[World], list[str]] | None = None) -> Case:
+    return Case(url=url, allowed=allowed, refused=BANK_REFUSED, data=data, json=json,
+                upload=upload, secrets=secrets or (lambda w: [BANK_SECRET]), shows=shows)
+
+
+def _bank_api(rest: str = "") -> Callable[[World], str]:
+    return lambda w: "/api/v1/banks/TEST-MINI" + rest.format(**_bank(w))
+
+
+def _bank_page(rest: str = "") -> Callable[[World], str]:
+    return lambda w: "/bank/TEST-MINI" + rest.format(**_bank(w))
+
+
+def _exam_url(prefix: str, rest: str = "") -> Callable[[World], str]:
+    return lambda w: f"{prefix}/exams/{_bank(w)['exam']}" + rest.format(**_bank(w))
+
+
+_QUESTION_FORM = {"kind": "single", "category": "basics", "text_en": "New one?",
+                  "option_0_en": "a", "right_0": "on", "option_1_en": "b", "rows": "6"}
+_EXAM_FORM = {"title_en": "Exam", "duration_minutes": "30", "pass_mark": "80",
+              "max_attempts": "2", "requires_completion": "on", "review_mode": "mistakes",
+              "bp_rows": "1", "bp_0_category": "basics", "bp_0_count": "3"}
+
+
+def _worker_secret(w: World) -> list[str]:
+    return [w.worker_a.full_name]
+
+
+BANK_CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/v1/banks/{bank}/questions"): _bank_case(_bank_api("/questions"), shows=True),
+    ("POST", "/api/v1/banks/{bank}/questions"): _bank_case(
+        _bank_api("/questions"), json=lambda w: {
+            "category": "basics", "kind": "true_false", "text": {"en": "Air?"}, "answer": True}),
+    ("GET", "/api/v1/banks/{bank}/questions/{question_id}"): _bank_case(
+        _bank_api("/questions/{question}"), shows=True),
+    ("PATCH", "/api/v1/banks/{bank}/questions/{question_id}"): _bank_case(
+        _bank_api("/questions/{question}"), json=lambda w: {"difficulty": "easy"}),
+    ("POST", "/api/v1/banks/{bank}/questions/{question_id}/retire"): _bank_case(
+        _bank_api("/questions/{question}/retire")),
+    ("POST", "/api/v1/banks/{bank}/questions/{question_id}/reactivate"): _bank_case(
+        _bank_api("/questions/{question}/reactivate")),
+    # The upload is a CSV, which an allowed trainer gets 422 for (images: tests/exams).
+    ("PUT", "/api/v1/banks/{bank}/questions/{question_id}/image"): _bank_case(
+        _bank_api("/questions/{question}/image"), upload=True, allowed=()),
+    ("DELETE", "/api/v1/banks/{bank}/questions/{question_id}/image"): _bank_case(
+        _bank_api("/questions/{question}/image")),
+    ("POST", "/api/v1/banks/{bank}/questions/{question_id}/regrade"): _bank_case(
+        _bank_api("/questions/{question}/regrade"), json=lambda w: {"right": [0]}),
+    # A roster CSV is no question file: 422 for the allowed (imports: tests/exams).
+    ("POST", "/api/v1/banks/{bank}/import"): _bank_case(
+        _bank_api("/import"), upload=True, allowed=()),
+    ("GET", "/api/v1/banks/{bank}/export"): _bank_case(_bank_api("/export"), shows=True),
+    ("GET", "/api/v1/banks/{bank}/statistics"): _bank_case(_bank_api("/statistics")),
+    ("GET", "/api/v1/exams/{exam_id}/settings"): _bank_case(_exam_url("/api/v1", "/settings")),
+    ("PATCH", "/api/v1/exams/{exam_id}"): _bank_case(
+        _exam_url("/api/v1"), json=lambda w: {"pass_mark": 70}),
+    ("GET", "/api/v1/exams/{exam_id}/extra-time"): _bank_case(
+        _exam_url("/api/v1", "/extra-time"), secrets=_worker_secret),
+    ("PUT", "/api/v1/exams/{exam_id}/extra-time/{worker_id}"): _bank_case(
+        lambda w: _exam_url("/api/v1", "/extra-time")(w) + f"/{w.worker_a.id}",
+        json=lambda w: {"minutes": 10, "reason": "Reading aid"}, secrets=_worker_secret,
+        shows=True),
+    ("GET", "/api/v1/exams/{exam_id}/statistics"): _bank_case(
+        _exam_url("/api/v1", "/statistics")),
+    ("GET", "/bank/{bank}"): _bank_case(_bank_page(), shows=True),
+    ("GET", "/bank/{bank}/questions/new"): _bank_case(_bank_page("/questions/new")),
+    ("POST", "/bank/{bank}/questions"): _bank_case(
+        _bank_page("/questions"), data=lambda w: _QUESTION_FORM),
+    ("GET", "/bank/{bank}/questions/{question_id}"): _bank_case(
+        _bank_page("/questions/{question}"), shows=True),
+    ("POST", "/bank/{bank}/questions/{question_id}"): _bank_case(
+        _bank_page("/questions/{question}"), data=lambda w: {
+            **_QUESTION_FORM, "text_en": BANK_SECRET, "external_id": "B-2"}),
+    ("POST", "/bank/{bank}/questions/{question_id}/status"): _bank_case(
+        _bank_page("/questions/{question}/status"), data=lambda w: {"action": "retire"}),
+    ("GET", "/bank/{bank}/questions/{question_id}/preview"): _bank_case(
+        _bank_page("/questions/{question}/preview"), shows=True),
+    ("GET", "/bank/{bank}/questions/{question_id}/regrade"): _bank_case(
+        _bank_page("/questions/{question}/regrade"), shows=True),
+    ("POST", "/bank/{bank}/questions/{question_id}/regrade"): _bank_case(
+        _bank_page("/questions/{question}/regrade"), data=lambda w: {"right": "0"}),
+    ("GET", "/bank/{bank}/import"): _bank_case(_bank_page("/import")),
+    ("POST", "/bank/{bank}/import"): _bank_case(_bank_page("/import"), upload=True, allowed=()),
+    # The upload was made by the admin: nobody else may confirm it.
+    ("POST", "/bank/{bank}/import/{token}"): _bank_case(
+        _bank_page("/import/{token}"), data=lambda w: {"action": "import"}),
+    ("GET", "/bank/{bank}/export.gift"): _bank_case(_bank_page("/export.gift"), shows=True),
+    ("GET", "/bank/{bank}/statistics"): _bank_case(_bank_page("/statistics")),
+    ("GET", "/bank/{bank}/courses/{course_id}/exam"): _bank_case(
+        lambda w: f"/bank/AUTH-LIVE/courses/{_bank(w)['live']}/exam",
+        secrets=lambda w: [AUTHORING_SECRET], shows=True),
+    ("POST", "/bank/{bank}/courses/{course_id}/exam"): _bank_case(
+        lambda w: f"/bank/AUTH-LIVE/courses/{_bank(w)['live']}/exam", data=lambda w: {
+            **_EXAM_FORM, "bp_0_category": "c", "bp_0_count": "1"},
+        secrets=lambda w: [AUTHORING_SECRET]),
+    ("GET", "/exams/{exam_id}/settings"): _bank_case(_exam_url("", "/settings"),
+                                                     secrets=lambda w: [LEARNING_SECRET],
+                                                     shows=True),
+    ("POST", "/exams/{exam_id}/settings"): _bank_case(
+        _exam_url("", "/settings"), data=lambda w: _EXAM_FORM,
+        secrets=lambda w: [LEARNING_SECRET]),
+    ("GET", "/exams/{exam_id}/extra-time"): _bank_case(
+        lambda w: _exam_url("", "/extra-time")(w) + f"?q={w.worker_a.id_number}",
+        secrets=_worker_secret, shows=True),
+    ("POST", "/exams/{exam_id}/extra-time"): _bank_case(
+        _exam_url("", "/extra-time"), secrets=_worker_secret, data=lambda w: {
+            "worker_id": str(w.worker_a.id), "minutes": "10", "reason": "Reading aid"}),
+    ("GET", "/exams/{exam_id}/statistics"): _bank_case(_exam_url("", "/statistics")),
+}
+ROUTE_CASES.update(BANK_CASES)
+
+
 # Object-scoped routes that are public by design (e.g. a certificate verification page): each
 # needs a reason here, and is then exempt from the jurisdiction cases.
 PUBLIC_ROUTES: dict[tuple[str, str], str] = {
@@ -515,6 +737,14 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     "it lists and its Start button are the caller's own (tests/exams/test_pages.py)",
     ("POST", "/exams/{exam_id}/start"): "as the attempts API: starts an attempt for the caller "
     "only (tests/exams/test_pages.py)",
+    ("GET", "/practicals/sessions/{session_id}"): "a session's time, place and free seats are "
+    "public (the directory links to it); its bookings are listed only to admins, its examiner "
+    "and the workers' own enterprise admin (tests/practicals/test_pages.py)",
+    ("GET", "/practicals/sessions/{session_id}.ics"): "the same session as an iCalendar file, "
+    "without bookings",
+    ("GET", "/practicals/calendar/{token}.ics"): "a worker's calendar feed, opened by its secret "
+    "token alone so calendar apps can subscribe; a wrong or reset token is 404 "
+    "(tests/practicals/test_pages.py)",
 }
 
 
