@@ -26,6 +26,7 @@ from app.courses import authoring_api, authoring_pages
 from app.courses import pages as courses_pages
 from app.db import get_engine, open_session
 from app.exams import api as exams_api
+from app.exams import bank_api, bank_pages
 from app.exams import pages as exams_pages
 from app.exams.sweeper import Sweeper
 from app.i18n import gettext as _
@@ -177,7 +178,7 @@ def create_app() -> FastAPI:
                    practicals_api.router, certificates_api.router,
                    accounts_pages.router, organisations_pages.router, courses_pages.router,
                    learning_pages.router, class_pages.router, authoring_pages.router,
-                   exams_pages.router):
+                   exams_pages.router, bank_api.router, bank_pages.router):
         _add_routes(app, router)
     get_engine()
     return app
