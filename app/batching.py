@@ -7,6 +7,13 @@ answers the waiting requests only after the commit: an acknowledged write is sti
 write, and the disk is flushed once per batch instead of once per request.
 
 On PostgreSQL, which commits concurrently, a job simply runs in a transaction of its own.
+
+Jobs never take their connection from the request engine's pool: a request that waits for its
+job may hold a pooled connection (its read transaction), and while requests that hold the
+pool's connections wait for a server thread, the threads may all be waiting for jobs; a job
+that needed a pooled connection would then wait for ever (pool timeout). So the writer thread
+(SQLite) and PostgreSQL jobs use an engine of their own on the same database; on SQLite it
+shares the request engine's process write lock (app.db).
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.db import get_engine, open_session
+from app.db import get_engine, make_engine, open_session
 
 T = TypeVar("T")
 log = logging.getLogger("pithead.batching")
@@ -37,11 +44,17 @@ class _Job:
     future: Future[Any] = field(default_factory=Future)
 
 
+def _own_engine(engine: Engine, pool_size: int) -> Engine:
+    """A second engine on `engine`'s database, with a pool of its own."""
+    return make_engine(engine.url.render_as_string(hide_password=False), pool_size=pool_size)
+
+
 class GroupCommitter:
     """A writer thread that commits queued jobs in batches (one per engine and process)."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        self.source = engine
+        self.engine = _own_engine(engine, pool_size=1)  # used by the writer thread only
         self.jobs: queue.Queue[_Job] = queue.Queue()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
@@ -99,6 +112,7 @@ class GroupCommitter:
 
 
 _committers: dict[int, GroupCommitter] = {}
+_job_engines: dict[int, tuple[Engine, Engine]] = {}  # request engine id -> (it, jobs' engine)
 _committers_lock = threading.Lock()
 
 
@@ -106,12 +120,21 @@ def run_write(run: Callable[[Session], T]) -> T:
     """Run a small write job durably: batched on SQLite, in its own transaction elsewhere."""
     engine = get_engine()
     if engine.dialect.name != "sqlite":
-        with open_session(write=True, engine=engine) as session:
+        with _committers_lock:
+            known = _job_engines.get(id(engine))
+            if known is None or known[0] is not engine:
+                if known is not None:
+                    known[1].dispose()
+                size = engine.pool.size() if hasattr(engine.pool, "size") else 5
+                known = _job_engines[id(engine)] = (engine, _own_engine(engine, size))
+        with open_session(write=True, engine=known[1]) as session:
             result = run(session)
             session.commit()
             return result
     with _committers_lock:
         committer = _committers.get(id(engine))
-        if committer is None or committer.engine is not engine:
+        if committer is None or committer.source is not engine:
+            if committer is not None:  # the request engine was replaced (tests)
+                committer.engine.dispose()
             committer = _committers[id(engine)] = GroupCommitter(engine)
     return committer.submit(run)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import weakref
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -160,6 +162,27 @@ def _discard(session: Session) -> None:
     session.rollback()
 
 
+# A request keeps its connection (and, writing on SQLite, the process write lock) across
+# several thread hand-offs: each sync dependency, the endpoint, the commit. With more requests
+# holding connections than the pool has, every server thread can end up waiting for a
+# connection while the requests that hold them wait for a thread: nothing moves until the pool
+# gives up (30 s, then errors). So at most the pool's capacity of requests per process use the
+# database at once; the others wait for their turn here, in order, holding neither.
+_admissions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = \
+    weakref.WeakKeyDictionary()
+
+
+def _admission() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    gate = _admissions.get(loop)
+    if gate is None:
+        pool = get_engine().pool
+        capacity = pool.size() + max(0, getattr(pool, "_max_overflow", 0)) \
+            if hasattr(pool, "size") else 10
+        gate = _admissions[loop] = asyncio.Semaphore(capacity)
+    return gate
+
+
 async def get_db(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: committed on success, rolled back on error.
 
@@ -170,18 +193,19 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     Async only to spare the most visited pages two thread hand-offs: opening a session does
     no I/O, and ending it (which does) runs in the thread pool.
     """
-    write = getattr(request.state, "db_write", request.method not in SAFE_METHODS)
-    session = open_session(write=write)
-    request.state.db = session
-    try:
-        yield session
-        await run_in_threadpool(_finish, session, commit=True)
-    except AppError as exc:
-        await run_in_threadpool(_finish, session, commit=exc.keep_writes)
-        raise
-    except BaseException:
-        await run_in_threadpool(_finish, session, commit=False)
-        raise
+    async with _admission():
+        write = getattr(request.state, "db_write", request.method not in SAFE_METHODS)
+        session = open_session(write=write)
+        request.state.db = session
+        try:
+            yield session
+            await run_in_threadpool(_finish, session, commit=True)
+        except AppError as exc:
+            await run_in_threadpool(_finish, session, commit=exc.keep_writes)
+            raise
+        except BaseException:
+            await run_in_threadpool(_finish, session, commit=False)
+            raise
 
 
 def _finish(session: Session, *, commit: bool) -> None:
@@ -199,9 +223,10 @@ def _finish(session: Session, *, commit: bool) -> None:
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
-def read_only_request(request: Request) -> None:
+async def read_only_request(request: Request) -> None:
     """Route dependency: this unsafe request reads through SessionDep and writes elsewhere
-    (app.batching), so its own transaction need not hold the write lock."""
+    (app.batching), so its own transaction need not hold the write lock. (Async: it does no
+    I/O, so it needs no thread hand-off.)"""
     request.state.db_write = False
 
 

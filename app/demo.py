@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,16 +18,29 @@ from app.accounts.security import hash_password, verify_password
 from app.config import PROJECT_ROOT
 from app.courses import service as courses
 from app.courses.importer import import_path
-from app.db import open_session
+from app.db import open_session, utcnow
+from app.i18n import LOCAL_TZ
 from app.learning import service as learning
 from app.organisations import roster
 from app.organisations import service as organisations
 from app.organisations.models import Enterprise, MineType, Worker
 from app.organisations.validators import make_credit_code, make_resident_id
+from app.practicals import service as practicals
+from app.practicals.models import PracticalSession, SessionStatus, TestCentre
 
 DEMO_PASSWORD = "pithead-demo"  # noqa: S105 - printed for the demo on purpose
 COURSES_DIR = PROJECT_ROOT / "courses"
 INDUCTION_CODE = "CN-GENERAL-UNDERGROUND-INDUCTION"
+GAS_CODE = "CN-COAL-GAS-INSPECTION-INITIAL"
+DEMO_BASE: dict[str, Any] = {
+    "name": "太原矿山安全实操考试基地 (Taiyuan Mine Safety Practical Test Base)",
+    "region_code": "1401",
+    "address": "太原市小店区矿安路 1 号 (1 Kuang'an Road, Xiaodian District, Taiyuan)",
+    "kinds": ["practical_test", "skills_training"],
+    "stations": ["瓦斯检测仪操作台 Gas detector bench", "通风系统模拟 Ventilation simulator",
+                 "自救器佩戴 Self-rescuer drill", "提升机模拟器 Hoist simulator"],
+    "contact": "0351-7654321",
+}
 
 ENTERPRISES = [
     {"key": "jinan", "name": "晋安煤业有限公司 (Jin'an Coal Industry Co.)", "region": "140108",
@@ -103,6 +117,36 @@ def _enrol_demo_staff(db: Session) -> None:
                            deadline=date.today() + timedelta(days=60))
 
 
+def _ensure_practicals(db: Session) -> None:
+    """A practical-test base in Taiyuan with a weekly series of gas-inspection sessions over
+    the coming weeks (made again only when none is left in the future)."""
+    admin = accounts.get_by_username(db=db, username="admin")
+    examiner = accounts.get_by_username(db=db, username="examiner")
+    assert admin is not None and examiner is not None
+    centre = db.scalar(select(TestCentre).where(TestCentre.name == DEMO_BASE["name"]))
+    if centre is None:
+        centre = practicals.create_test_centre(
+            db=db, name=DEMO_BASE["name"], region_code=DEMO_BASE["region_code"],
+            address=DEMO_BASE["address"], kinds=DEMO_BASE["kinds"], by=admin,
+            stations=DEMO_BASE["stations"], contact=DEMO_BASE["contact"])
+    published, _total = courses.list_courses(db=db, code=GAS_CODE, page_size=1)
+    if not published:
+        return
+    upcoming = db.scalar(select(PracticalSession.id).where(
+        PracticalSession.test_centre_id == centre.id,
+        PracticalSession.course_id == published[0].id,
+        PracticalSession.status == SessionStatus.SCHEDULED.value,
+        PracticalSession.starts_at > utcnow()).limit(1))
+    if upcoming is not None:
+        return
+    today = utcnow().astimezone(LOCAL_TZ).date()
+    tuesday = today + timedelta(days=(1 - today.weekday()) % 7 or 7)
+    start = datetime.combine(tuesday, time(9), tzinfo=LOCAL_TZ).astimezone(UTC)
+    practicals.create_sessions(db=db, centre=centre, course=published[0], starts_at=start,
+                               ends_at=start + timedelta(hours=3), capacity=12,
+                               examiner_id=examiner.id, by=admin, weeks=4)
+
+
 def load() -> list[tuple[str, str, str, str]]:
     """Create what is missing of the demo data; returns (role, username, password, note)."""
     with open_session(write=True) as db:
@@ -137,6 +181,7 @@ def load() -> list[tuple[str, str, str, str]]:
         print(line)
     with open_session(write=True) as db:
         _enrol_demo_staff(db)
+        _ensure_practicals(db)
         db.commit()
         return [
             ("admin", "admin", DEMO_PASSWORD, ""),

@@ -37,6 +37,8 @@ from app.middleware import PitheadMiddleware
 from app.organisations import api as organisations_api
 from app.organisations import pages as organisations_pages
 from app.practicals import api as practicals_api
+from app.practicals import examiner_pages
+from app.practicals import pages as practicals_pages
 from app.web import redirect, render
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -178,7 +180,8 @@ def create_app() -> FastAPI:
                    practicals_api.router, certificates_api.router,
                    accounts_pages.router, organisations_pages.router, courses_pages.router,
                    learning_pages.router, class_pages.router, authoring_pages.router,
-                   exams_pages.router, bank_api.router, bank_pages.router):
+                   exams_pages.router, bank_api.router, bank_pages.router, examiner_pages.router,
+                   practicals_pages.router):
         _add_routes(app, router)
     get_engine()
     return app

@@ -620,3 +620,18 @@ async def _aiohttp_loop(url: str, cookie: str, marker: str, connections: int,
                       non_200=counts["non_200"], wrong_body=counts["wrong"],
                       socket_errors=counts["errors"],
                       quantiles=[percentile(latencies, p) for p in QUANTILE_POINTS])
+
+
+def named_processes_cpu(name: str) -> float:
+    """User + system CPU seconds of the live processes called `name` (e.g. "postgres", a local
+    database server's share of a run; Linux /proc; 0 elsewhere)."""
+    total = 0
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            raw = entry.read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        if raw[raw.find("(") + 1:raw.rfind(")")] == name:
+            fields = raw[raw.rfind(")") + 2:].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / _TICK

@@ -16,10 +16,11 @@ Latency is measured from each request's SCHEDULED send time, not from when the c
 to it, so a server that falls behind shows it (no coordinated omission). Any response other
 than the expected 2xx, and any connection error or timeout, is an error.
 
-After the submits a flat-out run measures capacity (informational, no target): the same takers
-saving as fast as the server answers, one request each in flight, for --capacity-seconds. It
-saves into attempts that are already submitted, so every answer is a 409 attempt_closed: it
-exercises the whole save path except the write itself. Skip it with --capacity-seconds 0.
+Between saving and submitting, a flat-out run measures capacity (informational, no target):
+the same takers saving as fast as the server answers, one request each in flight, for
+--capacity-seconds (0 skips it). With every taker waiting on its last save, latency there is
+takers / throughput by Little's law, so it says what the server can take, not how fast a
+taker is served at exam-day rates; its saves are checked with the others.
 
 Then it checks the database: every acknowledged save is stored (the answers counted equal the
 distinct acknowledged (attempt, question) pairs, each with the last acknowledged option_ids),
@@ -217,8 +218,9 @@ async def run_start(session: Any, base: str, exam_id: int, takers: list[Taker],
         await _sleep_until(scheduled)
         phase.sent += 1
         try:
-            status, body = await _request(session, "POST", f"{base}/api/v1/exams/{exam_id}/attempts",
-                                          headers=taker.headers)
+            status, body = await _request(
+                session, "POST", f"{base}/api/v1/exams/{exam_id}/attempts",
+                headers=taker.headers)
         except (aiohttp.ClientError, TimeoutError) as exc:
             _note_failure(phase, None, exc)
             return
@@ -238,8 +240,7 @@ async def run_start(session: Any, base: str, exam_id: int, takers: list[Taker],
 
 
 async def run_saves(session: Any, base: str, takers: list[Taker], *, seconds: float,
-                    rate: float | None, seed: int, expect: int = 200,
-                    name: str = "save") -> Phase:
+                    rate: float | None, seed: int, name: str = "save") -> Phase:
     """Each taker saves answers one at a time for `seconds`: at `rate` saves/s all together
     (each taker every len(takers)/rate s, offsets staggered), or as fast as answered (None).
     Acknowledged saves (200) are recorded on the taker."""
@@ -251,7 +252,7 @@ async def run_saves(session: Any, base: str, takers: list[Taker], *, seconds: fl
     period = len(takers) / rate if rate else 0.0
 
     async def one(index: int, taker: Taker) -> None:
-        rng = random.Random(seed * 100_003 + index)
+        rng = random.Random(seed * 100_003 + index)  # noqa: S311 - picking answers
         scheduled = phase.began + period * index / len(takers)
         while scheduled < stop:
             if rate:
@@ -271,10 +272,9 @@ async def run_saves(session: Any, base: str, takers: list[Taker], *, seconds: fl
             if status is not None:
                 phase.latencies.append(done - scheduled)
                 phase.ended = max(phase.ended, done)
-                if status == expect:
+                if status == 200:
                     phase.ok += 1
-                    if status == 200:
-                        taker.acked[question_id] = chosen
+                    taker.acked[question_id] = chosen
                 else:
                     _note_failure(phase, status, None)
             scheduled += period
@@ -327,20 +327,22 @@ async def drive(server: Server, world: ExamWorld, args: argparse.Namespace,
     import aiohttp
 
     base = server.base
-    connector = aiohttp.TCPConnector(limit=0, force_close=False, keepalive_timeout=60)
+    # Idle connections are closed before uvicorn closes them (5 s): a request sent on a
+    # connection the server is closing fails, which would count as an error here.
+    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=2)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         start = await _with_cpu(server, run_start(session, base, world.exam_id, takers,
                                                   args.start_window))
         save = await _with_cpu(server, run_saves(session, base, takers, seconds=args.seconds,
                                                  rate=args.save_rate, seed=args.seed))
-        submit = await _with_cpu(server, run_submit(session, base, takers, args.submit_window))
-        phases = [start, save, submit]
+        capacity = None
         if args.capacity_seconds > 0:
-            phases.append(await _with_cpu(server, run_saves(
+            capacity = await _with_cpu(server, run_saves(
                 session, base, takers, seconds=args.capacity_seconds, rate=None,
-                seed=args.seed + 1, expect=409, name="capacity")))
-    return phases
+                seed=args.seed + 1, name="capacity"))
+        submit = await _with_cpu(server, run_submit(session, base, takers, args.submit_window))
+    return [start, save, submit] + ([capacity] if capacity else [])
 
 
 def run_client(coroutine: Awaitable[Any]) -> Any:
@@ -461,11 +463,11 @@ def report(args: argparse.Namespace, url: str, phases: list[Phase], books: Books
     row("  server CPU per submit", f"{submit.server_cpu / max(1, submit.sent) * 1000:.1f} ms")
     if len(phases) > 3:
         cap = phases[3]
-        row(f"capacity (info): {n} takers flat out", f"{cap.seconds:.1f} s, 409 expected")
-        row("  answers/s", f"{cap.ok / cap.seconds if cap.seconds else 0:.0f}")
+        row(f"capacity (info): {n} takers flat out for", f"{cap.seconds:.1f} s")
+        row("  saves/s acknowledged", f"{cap.ok / cap.seconds if cap.seconds else 0:.0f}")
         row("  p50 / p99 latency", f"{cap.p(50) * 1000:.0f} / {cap.p(99) * 1000:.0f} ms")
         row("  errors", f"{cap.errors}", "= 0", cap.errors == 0)
-        row("  server CPU per answer", f"{cap.server_cpu / max(1, cap.sent) * 1000:.1f} ms")
+        row("  server CPU per save", f"{cap.server_cpu / max(1, cap.sent) * 1000:.1f} ms")
     row("books: acknowledged (attempt, question)", f"{books.acknowledged_pairs}")
     row("  answers stored", f"{books.stored_answers}", f"= {books.acknowledged_pairs}",
         books.stored_answers == books.acknowledged_pairs)
@@ -498,7 +500,7 @@ def main() -> None:
                              "dropped); SQLite in a temporary directory when omitted")
     parser.add_argument("--takers", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the save phase")
-    parser.add_argument("--save-rate", type=float, default=400.0,
+    parser.add_argument("--save-rate", type=float, default=330.0,
                         help="saves/s all takers together offer (0: flat out)")
     parser.add_argument("--start-window", type=float, default=10.0)
     parser.add_argument("--submit-window", type=float, default=5.0)

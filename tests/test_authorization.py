@@ -486,6 +486,50 @@ PRACTICAL_CASES: dict[tuple[str, str], Case] = {
 ROUTE_CASES.update(PRACTICAL_CASES)
 
 
+def _certificate(w: World) -> str:
+    """A certificate of worker A (issued directly: the issuing rules are tested elsewhere)."""
+    from datetime import date as _date
+
+    from app.certificates.models import Certificate
+
+    ids = _learning(w)
+    with app_db.open_session(write=True) as s:
+        number = s.scalar(select(Certificate.number).where(
+            Certificate.worker_id == w.worker_a.id))
+        if number is None:
+            from app.certificates.numbers import check_character
+
+            number = f"PH-7K3Q9XW2MD4T-{check_character('7K3Q9XW2MD4T')}"
+            s.add(Certificate(number=number, worker_id=w.worker_a.id, course_id=ids["course"],
+                              course_code="TEST-MINI", title={"en": "Alpha certificate"},
+                              job_category="general.underground", issued_on=_date(2026, 1, 1),
+                              expires_on=_date(2032, 1, 1), review_due_on=_date(2029, 1, 1),
+                              status_index=0, issuer="Pithead"))
+            s.commit()
+    return number
+
+
+CERTIFICATE_CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/v1/workers/{worker_id}/certificates"): Case(
+        url=lambda w: (_certificate(w), f"/api/v1/workers/{w.worker_a.id}/certificates")[1],
+        allowed=("admin", "a_admin", "reg_14", "worker_a"),
+        secrets=lambda w: [_certificate(w)], shows=True),
+    ("POST", "/api/v1/certificates/{number}/suspend"): Case(
+        url=lambda w: f"/api/v1/certificates/{_certificate(w)}/suspend",
+        allowed=("admin",), refused=("a_admin", "worker_a"),
+        json=lambda w: {"reason": "test"}),
+    ("POST", "/api/v1/certificates/{number}/revoke"): Case(
+        url=lambda w: f"/api/v1/certificates/{_certificate(w)}/revoke",
+        allowed=("reg_14",), refused=("a_admin", "worker_a"),
+        json=lambda w: {"reason": "test"}),
+    # Reinstating needs a suspended certificate: the positive path is in tests/certificates.
+    ("POST", "/api/v1/certificates/{number}/reinstate"): Case(
+        url=lambda w: f"/api/v1/certificates/{_certificate(w)}/reinstate",
+        allowed=(), refused=("a_admin", "worker_a"), json=lambda w: {"reason": "test"}),
+}
+ROUTE_CASES.update(CERTIFICATE_CASES)
+
+
 # Pages of practical tests (app/practicals/pages.py), on the same session and booking of
 # worker A. A refused booking or cancellation comes back as a message (303) to those allowed.
 def _practical_page_ids(w: World) -> dict[str, int]:
@@ -722,6 +766,8 @@ ROUTE_CASES.update(BANK_CASES)
 # Object-scoped routes that are public by design (e.g. a certificate verification page): each
 # needs a reason here, and is then exempt from the jurisdiction cases.
 PUBLIC_ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/certificates/{number}/verification"): "public verification by design: "
+    "anyone, no login, holder masked (tests/certificates)",
     ("GET", "/api/v1/courses/{course_id}"): "the course catalogue is open to every signed-in "
     "user; drafts are hidden from non-authors (tests/courses)",
     ("GET", "/courses/{course_id}"): "as the catalogue API",

@@ -427,3 +427,21 @@ def test_foreign_keys_are_enforced(db):
     with pytest.raises(IntegrityError):
         db.execute(text("INSERT INTO user_roles (user_id, role) VALUES (987654, 'admin')"))
     db.rollback()
+
+
+def test_no_form_renders_an_empty_csrf_token(client, db):
+    """A macro imported without context would render csrf_token="" (the form then fails)."""
+    from app.accounts.models import Role
+    from tests import factories as fac
+
+    ent = fac.enterprise(db)
+    worker = fac.worker(db, ent)
+    fac.user(db, Role.ADMIN, username="root-csrf")
+    db.commit()
+    fac.login(client, "root-csrf")
+    pages = ["/", "/admin/users/new", f"/admin/users/{worker.user_id}", "/enterprises/new",
+             f"/enterprises/{ent.id}", f"/workers/{worker.id}", "/classes/new"]
+    for path in pages:
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert 'name="csrf_token" value=""' not in page.text, path

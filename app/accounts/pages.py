@@ -18,9 +18,9 @@ from app.accounts.schemas import UserCreate, UserUpdate
 from app.config import get_settings
 from app.db import SessionDep
 from app.errors import AppError, Invalid, TooManyRequests
+from app.home import home_panels
 from app.i18n import gettext as _
 from app.middleware import set_cookie
-from app.home import home_panels
 from app.organisations import service as organisations
 from app.pagination import PageDep
 from app.web import (

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
 
 from app import batching
 from app.accounts.api import client_ip
@@ -37,13 +39,19 @@ def start_attempt(request: Request, exam: ExamDep, worker: OwnWorker, db: Sessio
                           questions=questions_out(attempt, get_locale()))
 
 
+def own_paper(attempt_id: int, user: CurrentUser, db: SessionDep) -> list[dict[str, Any]]:
+    """The paper of the signed-in taker's attempt; 404 for a missing attempt or anybody else's,
+    as OwnAttempt. (Exam-day load: one column read, in one thread hand-off.)"""
+    return service.own_paper_or_404(db=db, attempt_id=attempt_id, user_id=user.id)
+
+
 @router.put("/attempts/{attempt_id}/answers/{question_id}", response_model=AnswerSaved,
             dependencies=[ReadOnlyRequest])
-def save_answer(attempt: OwnAttempt, question_id: int, body: AnswerIn) -> AnswerSaved:
+def save_answer(attempt_id: int, paper: Annotated[list[dict[str, Any]], Depends(own_paper)],
+                question_id: int, body: AnswerIn) -> AnswerSaved:
     """Save one answer as it is given; 409 attempt_closed after submit or the deadline.
 
     Checked in a read transaction, written by group commit (exam-day load)."""
-    attempt_id, paper = attempt.id, attempt.paper
     saved_at = batching.run_write(lambda db: service.save_answer(
         db=db, attempt_id=attempt_id, paper=paper, question_id=question_id,
         option_ids=body.option_ids))

@@ -137,29 +137,40 @@ def _draw(db: Session, exam: Exam) -> list[dict[str, Any]]:
     given random ids (so neither their order nor their ids reveal the key)."""
     paper: list[dict[str, Any]] = []
     used_ids: set[int] = set()
+    # The pools as ids (one query), the drawn questions loaded whole (one more): a start reads
+    # only the questions it puts on the paper.
+    pools: dict[str, list[int]] = {}
+    for question_id, category in db.execute(select(Question.id, Question.category).where(
+            Question.bank == exam.bank,
+            Question.category.in_(sorted({item["category"] for item in exam.blueprint})),
+            Question.status == QuestionStatus.ACTIVE.value).order_by(Question.id)):
+        pools.setdefault(category, []).append(question_id)
+    drawn: list[int] = []
     for item in exam.blueprint:
-        pool = list(db.scalars(select(Question).where(
-            Question.bank == exam.bank, Question.category == item["category"],
-            Question.status == QuestionStatus.ACTIVE.value)))
+        pool = pools.get(item["category"], [])
         if len(pool) < item["count"]:
             raise Conflict(_("The exam cannot be drawn: category {category} has {have} "
                              "questions, {need} are needed. Tell the trainer.").format(
                 category=item["category"], have=len(pool), need=item["count"]),
                 code="exam_misconfigured")
-        for question in _random.sample(pool, item["count"]):
-            options = []
-            for index, option in enumerate(question.options):
+        drawn.extend(_random.sample(pool, item["count"]))
+    loaded = {q.id: q for q in db.scalars(
+        select(Question).where(Question.id.in_(sorted(set(drawn)))))}
+    for question_id in drawn:
+        question = loaded[question_id]
+        options = []
+        for index, option in enumerate(question.options):
+            option_id = _random.randrange(100_000, 1_000_000_000)
+            while option_id in used_ids:
                 option_id = _random.randrange(100_000, 1_000_000_000)
-                while option_id in used_ids:
-                    option_id = _random.randrange(100_000, 1_000_000_000)
-                used_ids.add(option_id)
-                options.append({"id": option_id, "index": index, "text": option["text"],
-                                "right": float(option["weight"]) > 0})
-            _random.shuffle(options)
-            paper.append({"question_id": question.id, "kind": question.kind,
-                          "category": question.category, "text": question.text,
-                          "feedback": question.feedback, "image_key": question.image_key,
-                          "options": options})
+            used_ids.add(option_id)
+            options.append({"id": option_id, "index": index, "text": option["text"],
+                            "right": float(option["weight"]) > 0})
+        _random.shuffle(options)
+        paper.append({"question_id": question.id, "kind": question.kind,
+                      "category": question.category, "text": question.text,
+                      "feedback": question.feedback, "image_key": question.image_key,
+                      "options": options})
     _random.shuffle(paper)
     return paper
 
@@ -224,14 +235,16 @@ def save_answer(*, db: Session, attempt_id: int, paper: list[dict[str, Any]], qu
     if item["kind"] != "multiple" and len(chosen) > 1:
         raise Invalid(errors=[{"loc": ["option_ids"], "msg": _(
             "This question takes one answer.")}])
-    # The attempt row is locked, so a save and a submit never interleave.
-    state = db.execute(select(Attempt.status, Attempt.deadline).where(Attempt.id == attempt_id)
-                       .with_for_update()).one()
+    # The attempt row is locked, so a save and a submit never interleave. Core statements on
+    # the tables: the same SQL as through the ORM entities, with less work per save.
+    attempts, answers = Attempt.__table__, Answer.__table__
+    state = db.execute(select(attempts.c.status, attempts.c.deadline)
+                       .where(attempts.c.id == attempt_id).with_for_update()).one()
     if state.status != AttemptStatus.IN_PROGRESS.value or now > state.deadline:
         raise Conflict(_("This attempt is closed: answers can no longer be changed."),
                        code="attempt_closed")
-    stmt = _insert(db)(Answer).values(attempt_id=attempt_id, question_id=question_id,
-                                      option_ids=chosen, saved_at=now)
+    stmt = _insert(db)(answers).values(attempt_id=attempt_id, question_id=question_id,
+                                       option_ids=chosen, saved_at=now)
     db.execute(stmt.on_conflict_do_update(index_elements=["attempt_id", "question_id"],
                                           set_={"option_ids": chosen, "saved_at": now}))
     return now
@@ -338,6 +351,20 @@ def close_expired(*, db: Session, now: datetime | None = None, worker_id: int | 
 
 
 # --- reading ------------------------------------------------------------------------------------
+
+def own_paper_or_404(*, db: Session, attempt_id: int, user_id: int) -> list[dict[str, Any]]:
+    """The paper of an attempt taken by the user `user_id`; NotFound for a missing attempt and
+    for anybody else's, exactly as OwnAttempt answers. The one lookup an answer save needs (one
+    column, one join), without loading the attempt, its worker and its exam."""
+    attempts, workers = Attempt.__table__, Worker.__table__
+    paper = db.execute(select(attempts.c.paper)
+                       .join(workers, workers.c.id == attempts.c.worker_id)
+                       .where(attempts.c.id == attempt_id, workers.c.user_id == user_id)
+                       ).scalar()
+    if paper is None:
+        raise NotFound(_("No such attempt."))
+    return paper  # type: ignore[no-any-return]
+
 
 def get_attempt_or_404(*, db: Session, attempt_id: int) -> Attempt:
     """An attempt with its worker and exam."""

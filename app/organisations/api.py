@@ -14,7 +14,12 @@ from app.db import SessionDep
 from app.errors import Invalid
 from app.i18n import gettext as _
 from app.organisations import roster, service
-from app.organisations.deps import ManagedEnterprise, ManagedWorker, VisibleEnterprise, VisibleWorker
+from app.organisations.deps import (
+    ManagedEnterprise,
+    ManagedWorker,
+    VisibleEnterprise,
+    VisibleWorker,
+)
 from app.organisations.schemas import (
     EnterpriseCreate,
     EnterpriseOut,

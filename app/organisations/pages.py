@@ -11,14 +11,19 @@ from pydantic import ValidationError
 from app.accounts.api import client_ip
 from app.accounts.deps import AdminUser, CurrentUser, page_guard
 from app.accounts.models import Role
+from app.courses import service as courses
 from app.db import SessionDep
 from app.errors import AppError, Invalid
-from app.courses import service as courses
 from app.i18n import N_, get_locale
 from app.i18n import gettext as _
 from app.organisations import reference, roster, service, validators
 from app.organisations.api import read_upload
-from app.organisations.deps import ManagedEnterprise, ManagedWorker, VisibleEnterprise, VisibleWorker
+from app.organisations.deps import (
+    ManagedEnterprise,
+    ManagedWorker,
+    VisibleEnterprise,
+    VisibleWorker,
+)
 from app.organisations.models import MineType
 from app.organisations.schemas import EnterpriseCreate
 from app.pagination import PageDep

@@ -12,7 +12,6 @@ from app.i18n import gettext as _
 from app.organisations import reference, validators
 from app.organisations.models import Enterprise, MineType, Region, Worker
 
-
 # --- regions --------------------------------------------------------------------------------
 
 def sync_regions(*, db: Session) -> int:
