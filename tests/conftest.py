@@ -19,7 +19,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app import config, db as app_db, schema
+from app import config, schema
+from app import db as app_db
 
 TEST_URL = os.environ.get("PITHEAD_TEST_DATABASE_URL", "")
 IS_POSTGRES = TEST_URL.startswith("postgresql")
@@ -88,7 +89,8 @@ def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def settings_env(database_url: str, tmp_path: Path,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point the app's settings at this test's database and media folder."""
     monkeypatch.setenv("PITHEAD_DATABASE_URL", database_url)
     monkeypatch.setenv("PITHEAD_ENV", "test")

@@ -86,7 +86,8 @@ def course_yaml(**overrides: Any) -> dict[str, Any]:
 
 
 def write_package(root: Path, *, data: dict[str, Any] | None = None,
-                  files: dict[str, bytes | str] | None = None, yaml_text: str | None = None) -> Path:
+                  files: dict[str, bytes | str] | None = None,
+                  yaml_text: str | None = None) -> Path:
     """Write a package (default: the mini course) under `root`; `files` adds or replaces files
     (a value of b"" deletes the file)."""
     root.mkdir(parents=True, exist_ok=True)

@@ -27,10 +27,9 @@ def test_contract_flow(client, db, practical):
 
     first, second = practical["worker"](), practical["worker"]()
     stranger = practical["worker"](passed=False)
-    boss = f.user(db, Role.ENTERPRISE_ADMIN, username="boss",
-                  enterprise_id=practical["enterprise"].id)
-    other_boss = f.user(db, Role.ENTERPRISE_ADMIN, username="other-boss",
-                        enterprise_id=f.enterprise(db, region="150602").id)
+    f.user(db, Role.ENTERPRISE_ADMIN, username="boss", enterprise_id=practical["enterprise"].id)
+    f.user(db, Role.ENTERPRISE_ADMIN, username="other-boss",
+           enterprise_id=f.enterprise(db, region="150602").id)
     db.commit()
     url = f"/api/v1/practical-sessions/{session['id']}/bookings"
     booked = client.post(url, json={"worker_id": first.id},
