@@ -14,6 +14,7 @@ from app.courses.markdown import without_title
 from app.courses.pages import course_context
 from app.db import SessionDep, utcnow
 from app.errors import NotFound
+from app.exams import service as exams
 from app.i18n import get_locale
 from app.i18n import gettext as _
 from app.learning import profiles, service
@@ -62,6 +63,7 @@ def enrolment_page(request: Request, db: SessionDep, user: CurrentUser,
     return render(request, "learning/enrolment.html", {
         **course_context(), "enrolment": enrolment, "course": course,
         "progress": service.progress_of(db=db, enrolment=enrolment),
+        "exam_id": exams.exam_ids_for(db=db, course_ids=[course.id]).get(course.id),
         "is_learner": enrolment.worker.user_id == user.id})
 
 
