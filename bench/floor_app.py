@@ -38,11 +38,13 @@ from app.db import make_engine, utcnow
 from app.learning.models import Enrolment, LedgerEntry, RuleProfile
 from app.learning.service import local_day
 from app.organisations.models import Enterprise, Worker
+from app.practicals.models import Notification
 
 settings = get_settings()
 engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
 
 users, sessions, workers = User.__table__, WebSession.__table__, Worker.__table__
+notifications = Notification.__table__
 enrolments, ledger, rules = Enrolment.__table__, LedgerEntry.__table__, RuleProfile.__table__
 roles = UserRole.__table__.alias("user_roles_1")  # the aliases the ORM's joined loads use
 enterprises = Enterprise.__table__.alias("enterprises_1")
@@ -63,13 +65,20 @@ WORKER_PROFILE = (
     .select_from(workers.outerjoin(enterprises, enterprises.c.id == workers.c.enterprise_id))
     .where(workers.c.user_id == bindparam("user_id"))
 )
+courses_plain = Course.__table__
 ENROLMENTS = (
-    select(enrolments, courses)
-    .select_from(enrolments.outerjoin(courses, courses.c.id == enrolments.c.course_id))
-    .where(enrolments.c.worker_id == bindparam("worker_id"))
+    select(enrolments.c.id, courses_plain.c.title, enrolments.c.lessons_completed,
+           enrolments.c.lessons_total, enrolments.c.deadline)
+    .select_from(enrolments.join(courses_plain, courses_plain.c.id == enrolments.c.course_id))
+    .where(enrolments.c.worker_id == bindparam("worker_id"),
+           enrolments.c.status == "active")
     .order_by(enrolments.c.enrolled_at.desc(), enrolments.c.id.desc())
 )
 RULES = select(rules).where(rules.c.is_active.is_(True))
+UNREAD = (select(func.count()).select_from(notifications)
+          .where(notifications.c.user_id == bindparam("user_id"),
+                 notifications.c.read_at.is_(None)))
+_profile_cache: dict[str, object] = {}  # the page caches the rule profile per process too
 HOURS = (
     select(ledger.c.mode, func.coalesce(func.sum(ledger.c.seconds), 0))
     .where(ledger.c.worker_id == bindparam("worker_id"),
@@ -112,9 +121,10 @@ def home(request: Request) -> Response:
         if "worker" in role_names:
             worker = connection.execute(WORKER_PROFILE, {"user_id": user["id"]}).mappings().first()
         if worker is not None:
-            active = [row for row in connection.execute(
-                ENROLMENTS, {"worker_id": worker["id"]}).mappings() if row["status"] == "active"]
-            profile = connection.execute(RULES).mappings().one()
+            active = list(connection.execute(ENROLMENTS, {"worker_id": worker["id"]}).mappings())
+            profile = _profile_cache.get("rules")
+            if profile is None:
+                profile = _profile_cache["rules"] = dict(connection.execute(RULES).mappings().one())
             year = local_day(now).year
             seconds = dict(connection.execute(HOURS, {
                 "worker_id": worker["id"], "first": date(year, 1, 1),
@@ -122,6 +132,8 @@ def home(request: Request) -> Response:
             minutes = profile["data"]["class_hour_minutes"]
             hours = sum(int(seconds.get(mode, 0)) / (int(minutes[mode]) * 60)
                         for mode in ("online", "offline"))
+        unread = connection.execute(UNREAD, {"user_id": user["id"]}).scalar_one()
+        role_names.append(f"{unread} unread")
     return HTMLResponse(_page(dict(user), role_names, dict(worker) if worker else None,
                               [dict(item) for item in active], hours))
 
