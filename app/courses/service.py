@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from app import media
 from app.accounts import service as accounts
@@ -132,6 +132,13 @@ def get_lesson_or_404(*, db: Session, course_id: int, lesson_id: int) -> Lesson:
     if lesson is None:
         raise NotFound(_("No such lesson in this course."))
     return lesson
+
+
+def lesson_for_progress(*, db: Session, course_id: int, lesson_id: int) -> Lesson | None:
+    """A lesson with what progress rules need (kind, minutes, duration, hotspots), without its
+    Markdown bodies."""
+    return db.scalar(select(Lesson).where(Lesson.id == lesson_id, Lesson.course_id == course_id)
+                     .options(defer(Lesson.body)))
 
 
 def list_courses(*, db: Session, code: str = "", job_category: str = "", kind: str = "",

@@ -15,7 +15,13 @@ from app.db import ReadOnlyRequest, SessionDep
 from app.errors import Invalid
 from app.i18n import gettext as _
 from app.learning import profiles, service
-from app.learning.deps import EnrolmentLesson, OwnEnrolment, VisibleEnrolment
+from app.learning.deps import (
+    BeatEnrolment,
+    BeatLesson,
+    EnrolmentLesson,
+    OwnEnrolment,
+    VisibleEnrolment,
+)
 from app.learning.models import OfflineClass
 from app.learning.schemas import (
     EnrolmentBrief,
@@ -55,7 +61,7 @@ def get_enrolment(enrolment: VisibleEnrolment) -> EnrolmentOut:
 
 @router.post("/enrolments/{enrolment_id}/lessons/{lesson_id}/heartbeat",
              response_model=HeartbeatOut, dependencies=[ReadOnlyRequest])
-def heartbeat(enrolment: OwnEnrolment, lesson: EnrolmentLesson, body: HeartbeatIn) -> HeartbeatOut:
+def heartbeat(enrolment: BeatEnrolment, lesson: BeatLesson, body: HeartbeatIn) -> HeartbeatOut:
     """Credit study time for an open lesson page (hidden or idle time earns nothing).
 
     The hottest write of the platform: checked in a read transaction, written by group commit.

@@ -45,3 +45,27 @@ def enrolment_lesson(lesson_id: int, enrolment: VisibleEnrolment, db: SessionDep
 EnrolmentLesson = Annotated[Lesson, Depends(enrolment_lesson)]
 
 
+
+
+def beat_enrolment(enrolment_id: int, user: CurrentUser, db: SessionDep) -> Enrolment:
+    """The signed-in worker's own enrolment, loaded lean for the heartbeat (the hottest
+    route): no course or worker objects, just the row, found only if it is the caller's."""
+    enrolment = service.own_enrolment_row(db=db, enrolment_id=enrolment_id, user_id=user.id)
+    if enrolment is None:
+        raise NotFound(_("No such enrolment."))
+    return enrolment
+
+
+BeatEnrolment = Annotated[Enrolment, Depends(beat_enrolment)]
+
+
+def beat_lesson(lesson_id: int, enrolment: BeatEnrolment, db: SessionDep) -> Lesson:
+    """The lesson of a heartbeat, without its Markdown bodies (a beat never needs them)."""
+    lesson = courses.lesson_for_progress(db=db, course_id=enrolment.course_id,
+                                         lesson_id=lesson_id)
+    if lesson is None:
+        raise NotFound(_("No such lesson in this course."))
+    return lesson
+
+
+BeatLesson = Annotated[Lesson, Depends(beat_lesson)]

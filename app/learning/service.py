@@ -65,6 +65,12 @@ def get_enrolment_or_404(*, db: Session, enrolment_id: int) -> Enrolment:
     return enrolment
 
 
+def own_enrolment_row(*, db: Session, enrolment_id: int, user_id: int) -> Enrolment | None:
+    """An enrolment row if it belongs to the worker whose login is `user_id` (one query)."""
+    return db.scalar(select(Enrolment).join(Worker, Worker.id == Enrolment.worker_id)
+                     .where(Enrolment.id == enrolment_id, Worker.user_id == user_id))
+
+
 # --- enrolment --------------------------------------------------------------------------------
 
 def _check_can_enrol(by: User, workers: Sequence[Worker]) -> None:
