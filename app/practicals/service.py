@@ -413,10 +413,14 @@ def record_result(*, db: Session, booking: Booking, passed: bool, score: float, 
     worker is told."""
     _check_examiner(booking, by)
     worker_user_id, enterprise_id = booking.worker.user_id, booking.worker.enterprise_id
-    row = _lock(db, _in(db, Booking, booking.id), "status")
+    row = _lock(db, _in(db, Booking, booking.id), "status", "attendance")
     if row.status != BookingStatus.BOOKED.value:
         raise Conflict(_("A result can only be recorded for a booked seat."),
                        code="booking_not_booked")
+    if row.attendance in (Attendance.ABSENT.value, Attendance.NO_SHOW.value):
+        raise Conflict(_("The worker was marked absent or as a no-show: there is no result to "
+                         "record. Correct the attendance first if they did take the test."),
+                       code="worker_not_present")
     if not 0 <= score <= 100:
         raise Invalid(errors=[{"loc": ["score"], "msg": _("The score is between 0 and 100.")}])
     row.status = BookingStatus.PASSED.value if passed else BookingStatus.FAILED.value
