@@ -17,6 +17,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(courses_app, name="courses")
 app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
+certificates_app = typer.Typer(help="Certificates and signed credentials.", no_args_is_help=True)
+app.add_typer(certificates_app, name="certificates")
 
 
 @db_app.command("upgrade")
@@ -86,6 +88,101 @@ def demo_load() -> None:
     typer.echo("\nDemo logins (username / password):")
     for role, username, password, note in logins:
         typer.echo(f"  {role:<17} {username:<20} {password:<14} {note}")
+
+
+@certificates_app.command("rotate-key")
+def certificates_rotate_key() -> None:
+    """Retire the credential signing key and create a new one (old keys stay in the JWKS)."""
+    from app.certificates import credentials
+    from app.db import open_session
+
+    with open_session(write=True) as db:
+        kid = credentials.rotate_key(db)
+        db.commit()
+    typer.echo(f"new signing key: {kid}")
+
+
+@certificates_app.command("lifecycle")
+def certificates_lifecycle(
+    on: Annotated[str | None, typer.Option(help="The day to run for (YYYY-MM-DD); default "
+                                                "today in Beijing")] = None,
+) -> None:
+    """Run the certificates' daily pass once: reminders, review enrolments, reviews, expiry."""
+    from datetime import date
+
+    from app.certificates import lifecycle, service
+    from app.db import open_session
+
+    day = date.fromisoformat(on) if on else service.today()
+    with open_session(write=True) as db:
+        outcome = lifecycle.run(db, day)
+        db.commit()
+    typer.echo(f"{day}: {outcome.reminders} reminders, {outcome.enrolments} review enrolments, "
+               f"{outcome.reviewed} reviews recorded, {outcome.expired} expired")
+    for note in outcome.notes:
+        typer.echo(f"- {note}")
+
+
+def _fetch_json(url: str, accept: str = "application/json") -> object:
+    import httpx
+
+    response = httpx.get(url, headers={"Accept": accept}, timeout=10, follow_redirects=False)
+    response.raise_for_status()
+    return response.json()
+
+
+@certificates_app.command("verify")
+def certificates_verify(
+    file: Annotated[Path, typer.Argument(help="A credential (VC-JWT) file", exists=True,
+                                         dir_okay=False)],
+    jwks: Annotated[Path | None, typer.Option(help="The issuer's JWKS file (offline); without "
+                                                   "it, fetched from the issuer")] = None,
+    status_list: Annotated[list[Path] | None, typer.Option(
+        help="A status list credential file (JSON or VC-JWT); repeatable")] = None,
+) -> None:
+    """Verify a signed credential; exit 0 when valid, 1 when not."""
+    import json
+
+    import jwt
+
+    from app.certificates import credentials
+
+    token = file.read_text(encoding="utf-8").strip()
+    lists: list[str | dict[str, object]] | None = None
+    if status_list:
+        lists = []
+        for path in status_list:
+            text = path.read_text(encoding="utf-8").strip()
+            lists.append(json.loads(text) if text.startswith("{") else text)
+    if jwks is not None:
+        keys = json.loads(jwks.read_text(encoding="utf-8"))
+    else:
+        try:
+            claims = jwt.decode(token, options={"verify_signature": False})
+            issuer = claims["issuer"]["id"] if isinstance(claims.get("issuer"), dict) \
+                else str(claims.get("iss") or claims.get("issuer"))
+            keys = _fetch_json(issuer.rstrip("/") + "/.well-known/jwks.json")
+            if lists is None:
+                lists = [_fetch_json(str(entry["statusListCredential"]))
+                         for entry in claims.get("credentialStatus") or []]
+        except Exception as exc:  # noqa: BLE001 - any failure to fetch is reported, not raised
+            typer.echo(f"error: could not fetch the issuer's keys: {exc}", err=True)
+            raise typer.Exit(2) from None
+    verdict = credentials.verify_credential(token, keys, lists)  # type: ignore[arg-type]
+    payload = verdict.payload or {}
+    typer.echo(f"credential: {payload.get('id', '?')}")
+    typer.echo(f"name: {payload.get('name', '?')}")
+    signature = f"ok (kid {verdict.kid})" if verdict.signature_ok else "FAILED"
+    typer.echo(f"signature: {signature}")
+    typer.echo(f"valid: {payload.get('validFrom', '?')} .. {payload.get('validUntil', '?')}")
+    for purpose in credentials.PURPOSES:
+        flag = verdict.status.get(purpose)
+        typer.echo(f"{purpose}: {'not checked' if flag is None else ('SET' if flag else 'clear')}")
+    for reason in verdict.reasons:
+        typer.echo(f"- {reason}: {credentials.describe(reason)}")
+    typer.echo("VALID" if verdict.valid else "INVALID")
+    if not verdict.valid:
+        raise typer.Exit(1)
 
 
 @app.command("serve")

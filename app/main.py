@@ -21,6 +21,7 @@ from app.accounts import pages as accounts_pages
 from app.accounts import service as accounts_service
 from app.accounts.deps import SESSION_COOKIE
 from app.certificates import api as certificates_api
+from app.certificates import credentials_api
 from app.courses import api as courses_api
 from app.courses import authoring_api, authoring_pages
 from app.courses import pages as courses_pages
@@ -177,7 +178,7 @@ def create_app() -> FastAPI:
 
     for router in (accounts_api.router, organisations_api.router, courses_api.router,
                    learning_api.router, exams_api.router, authoring_api.router,
-                   practicals_api.router, certificates_api.router,
+                   practicals_api.router, certificates_api.router, credentials_api.router,
                    accounts_pages.router, organisations_pages.router, courses_pages.router,
                    learning_pages.router, class_pages.router, authoring_pages.router,
                    exams_pages.router, bank_api.router, bank_pages.router, examiner_pages.router,

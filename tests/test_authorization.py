@@ -527,6 +527,9 @@ CERTIFICATE_CASES: dict[tuple[str, str], Case] = {
         url=lambda w: f"/api/v1/certificates/{_certificate(w)}/reinstate",
         allowed=(), refused=("a_admin", "worker_a"), json=lambda w: {"reason": "test"}),
 }
+ROUTE_CASES[("GET", "/api/v1/certificates/{number}/credential")] = Case(
+    url=lambda w: f"/api/v1/certificates/{_certificate(w)}/credential",
+    allowed=("admin", "a_admin", "worker_a"), refused=("reg_14",))
 ROUTE_CASES.update(CERTIFICATE_CASES)
 
 
@@ -766,6 +769,9 @@ ROUTE_CASES.update(BANK_CASES)
 # Object-scoped routes that are public by design (e.g. a certificate verification page): each
 # needs a reason here, and is then exempt from the jurisdiction cases.
 PUBLIC_ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/status-lists/{list_id}"): "the W3C Bitstring Status Lists (revocation, "
+    "suspension) are published to every verifier by design; they name no one "
+    "(tests/certificates/test_credentials.py)",
     ("GET", "/api/v1/certificates/{number}/verification"): "public verification by design: "
     "anyone, no login, holder masked (tests/certificates)",
     ("GET", "/api/v1/courses/{course_id}"): "the course catalogue is open to every signed-in "

@@ -1,0 +1,107 @@
+"""Routes of signed credentials: a holder's VC-JWT, the issuer's JWKS, the status lists, and the
+public page where a verifier checks a credential."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from app.accounts.deps import CurrentUser, page_guard
+from app.accounts.models import Role
+from app.certificates import credentials, service
+from app.certificates.deps import VisibleCertificate
+from app.certificates.models import Certificate
+from app.db import SessionDep
+from app.errors import NotFound
+from app.i18n import gettext as _
+from app.web import render
+
+router = APIRouter(tags=["certificates"])
+PageGuard = [Depends(page_guard)]
+MAX_UPLOAD = 64 * 1024
+
+
+def _holder_side(user: CurrentUser, certificate: Certificate) -> bool:
+    """The holder, its enterprise's administrators and admins (not regulators)."""
+    worker = certificate.worker
+    if worker.user_id == user.id or user.has_role(Role.ADMIN):
+        return True
+    return bool(user.has_role(Role.ENTERPRISE_ADMIN) and user.enterprise_id == worker.enterprise_id)
+
+
+@router.get("/api/v1/certificates/{number}/credential",
+            responses={200: {"content": {credentials.MEDIA_TYPE: {}}}})
+def credential(certificate: VisibleCertificate, user: CurrentUser, db: SessionDep) -> Response:
+    """The certificate as an Open Badges 3.0 credential, a VC-JWT signed with EdDSA."""
+    if not _holder_side(user, certificate):
+        raise NotFound(_("There is no certificate with this number."),
+                       code="certificate_not_found")
+    token = credentials.issue_credential(db, certificate)
+    return Response(token, media_type=credentials.MEDIA_TYPE, headers={
+        "Content-Disposition": f'attachment; filename="{certificate.number}.jwt"',
+        "Cache-Control": "no-store"})
+
+
+@router.get("/.well-known/jwks.json")
+def jwks(db: SessionDep) -> JSONResponse:
+    """Anyone: every public key that signed credentials, retired ones too."""
+    return JSONResponse(credentials.jwks(db), headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/api/v1/status-lists/{list_id}",
+            responses={200: {"content": {credentials.MEDIA_TYPE: {}}}})
+def status_list(list_id: str, request: Request, db: SessionDep, format: str = "json") -> Response:
+    """Anyone: the Bitstring Status List of revocations or of suspensions (JSON, or a signed
+    VC-JWT when asked for application/vc+jwt or ?format=jwt)."""
+    if list_id not in credentials.PURPOSES:
+        raise NotFound(_("There is no status list with this name."), code="not_found")
+    body = credentials.status_list_credential(db, list_id)
+    headers = {"Cache-Control": "public, max-age=60", "Vary": "Accept"}
+    if format == "jwt" or credentials.MEDIA_TYPE in request.headers.get("accept", ""):
+        return Response(credentials.sign_status_list(db, body), media_type=credentials.MEDIA_TYPE,
+                        headers=headers)
+    return JSONResponse(body, headers=headers)
+
+
+# --- the verifier's page ------------------------------------------------------------------------
+
+def _page_context(db: SessionDep, token: str) -> dict[str, Any]:
+    verdict = credentials.verify_credential(token, credentials.jwks(db),
+                                            credentials.current_status_lists(db))
+    payload = verdict.payload or {}
+    holder = None
+    number = credentials.number_of(payload) if verdict.signature_ok else None
+    if number:
+        try:
+            certificate = service.get_by_number_or_404(db=db, number=number)
+        except NotFound:
+            certificate = None
+        if certificate is not None:
+            holder = service.masked_holder(certificate)
+    return {"verdict": verdict, "payload": payload, "number": number, "holder": holder,
+            "reasons": [credentials.describe(r) for r in verdict.reasons],
+            "valid_from": str(payload.get("validFrom", ""))[:10],
+            "valid_until": str(payload.get("validUntil", ""))[:10]}
+
+
+@router.get("/verify/credential", dependencies=PageGuard, include_in_schema=False)
+def verify_page(request: Request) -> Response:
+    """Anyone: paste or upload a credential to check it."""
+    return render(request, "certificates/verify_credential.html", {"token": ""})
+
+
+@router.post("/verify/credential", dependencies=PageGuard, include_in_schema=False)
+def verify_submit(request: Request, db: SessionDep, token: Annotated[str, Form()] = "",
+                  file: Annotated[UploadFile | None, File()] = None) -> Response:
+    """The verdict on a pasted or uploaded credential."""
+    text = token.strip()
+    if not text and file is not None and file.filename:
+        text = file.file.read(MAX_UPLOAD).decode("utf-8", "replace").strip()
+    if not text:
+        return render(request, "certificates/verify_credential.html", {
+            "token": "", "error": _("Paste a credential or choose a .jwt file.")},
+            status_code=422)
+    context = _page_context(db, text)
+    return render(request, "certificates/verify_credential.html", {"token": text, **context})
