@@ -22,6 +22,7 @@ from app.accounts import service as accounts_service
 from app.accounts.deps import SESSION_COOKIE
 from app.certificates import api as certificates_api
 from app.certificates import credentials_api
+from app.certificates import pages as certificates_pages
 from app.courses import api as courses_api
 from app.courses import authoring_api, authoring_pages
 from app.courses import pages as courses_pages
@@ -182,7 +183,7 @@ def create_app() -> FastAPI:
                    accounts_pages.router, organisations_pages.router, courses_pages.router,
                    learning_pages.router, class_pages.router, authoring_pages.router,
                    exams_pages.router, bank_api.router, bank_pages.router, examiner_pages.router,
-                   practicals_pages.router):
+                   practicals_pages.router, certificates_pages.router):
         _add_routes(app, router)
     get_engine()
     return app

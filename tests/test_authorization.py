@@ -530,6 +530,20 @@ CERTIFICATE_CASES: dict[tuple[str, str], Case] = {
 ROUTE_CASES[("GET", "/api/v1/certificates/{number}/credential")] = Case(
     url=lambda w: f"/api/v1/certificates/{_certificate(w)}/credential",
     allowed=("admin", "a_admin", "worker_a"), refused=("reg_14",))
+ROUTE_CASES.update({
+    # Pages and the PDF (app/certificates/pages.py).
+    ("GET", "/api/v1/certificates/{number}/pdf"): Case(
+        url=lambda w: f"/api/v1/certificates/{_certificate(w)}/pdf",
+        allowed=("admin", "a_admin", "reg_14", "worker_a")),
+    ("GET", "/certificates/{number}"): Case(
+        url=lambda w: f"/certificates/{_certificate(w)}",
+        allowed=("admin", "a_admin", "reg_14", "worker_a"),
+        secrets=lambda w: [w.worker_a.full_name, w.worker_a.id_number], shows=True),
+    ("POST", "/certificates/{number}/{action}"): Case(
+        url=lambda w: f"/certificates/{_certificate(w)}/suspend",
+        allowed=("reg_14",), refused=("a_admin", "worker_a"),
+        data=lambda w: {"reason": "test"}),
+})
 ROUTE_CASES.update(CERTIFICATE_CASES)
 
 
@@ -769,6 +783,8 @@ ROUTE_CASES.update(BANK_CASES)
 # Object-scoped routes that are public by design (e.g. a certificate verification page): each
 # needs a reason here, and is then exempt from the jurisdiction cases.
 PUBLIC_ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/verify/{number}"): "the public verification page the QR code points to: anyone, "
+    "no login, holder masked, throttled (tests/certificates/test_pages.py)",
     ("GET", "/api/v1/status-lists/{list_id}"): "the W3C Bitstring Status Lists (revocation, "
     "suspension) are published to every verifier by design; they name no one "
     "(tests/certificates/test_credentials.py)",
