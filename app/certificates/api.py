@@ -43,7 +43,11 @@ def verify_by_holder(db: SessionDep, id_number: str, name: str) -> Page[Verifica
             dependencies=[PublicThrottle])
 def verify(number: str, db: SessionDep) -> Verification:
     """Anyone, no login: the status of a certificate, its holder masked."""
-    return verification(service.get_by_number_or_404(db=db, number=number))
+    result = verification(service.get_by_number_or_404(db=db, number=number))
+    # End the read-only transaction in this thread: SessionDep then has nothing left to
+    # commit and needs no further thread hand-off (the most visited public endpoint).
+    db.commit()
+    return result
 
 
 @router.post("/certificates/{number}/revoke", response_model=CertificateOut)

@@ -18,8 +18,9 @@ from app.ratelimit import SlidingWindow
 _public_lookups: SlidingWindow | None = None
 
 
-def throttle_public(request: Request) -> None:
-    """Public verification: a budget of look-ups per address, against scraping."""
+async def throttle_public(request: Request) -> None:
+    """Public verification: a budget of look-ups per address, against scraping. (Async: it
+    does no I/O, so the most visited public endpoint spares a thread hand-off.)"""
     global _public_lookups
     limit = get_settings().verify_rate_per_minute
     if _public_lookups is None or _public_lookups.limit != limit:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from app.db import open_session
 from app.exams import service
 
 log = logging.getLogger("pithead.exams")
 SWEEP_SECONDS = 15.0
+LIFECYCLE_SECONDS = 3600.0  # the certificates' daily pass, at most hourly per process
 
 
 class Sweeper:
@@ -22,6 +24,7 @@ class Sweeper:
     def __init__(self, interval: float = SWEEP_SECONDS) -> None:
         self.interval = interval
         self.stopping = threading.Event()
+        self.lifecycle_at: float | None = None
         self.thread = threading.Thread(target=self._run, name="pithead-exam-sweeper",
                                        daemon=True)
 
@@ -38,6 +41,13 @@ class Sweeper:
                 sweep_once()
             except Exception:  # noqa: BLE001 - keep sweeping; the next round retries
                 log.exception("closing expired attempts failed")
+            now = time.monotonic()
+            if self.lifecycle_at is None or now - self.lifecycle_at >= LIFECYCLE_SECONDS:
+                self.lifecycle_at = now
+                try:
+                    lifecycle_once()
+                except Exception:  # noqa: BLE001 - the next hour retries; the pass is idempotent
+                    log.exception("the certificates' lifecycle pass failed")
 
 
 def sweep_once() -> int:
@@ -48,3 +58,15 @@ def sweep_once() -> int:
     if closed:
         log.info("closed %d attempts at their deadline", closed)
     return closed
+
+
+def lifecycle_once() -> None:
+    """The certificates' pass (reminders, review enrolments, reviews, expiry); idempotent."""
+    from app.certificates import lifecycle
+    from app.certificates.service import today
+
+    with open_session(write=True) as db:
+        outcome = lifecycle.run(db, today())
+        db.commit()
+    if outcome.reminders or outcome.enrolments or outcome.reviewed or outcome.expired:
+        log.info("certificates: %s", outcome)

@@ -613,7 +613,9 @@ def notification_text(item: Notification, sessions: dict[int, PracticalSession])
         except ValueError:
             when = ""
     values = {"course": course, "base": base, "when": when,
-              "reason": params.get("reason", ""), "score": params.get("score", "")}
+              "reason": params.get("reason", ""), "score": params.get("score", ""),
+              "number": params.get("number", ""), "days": params.get("days", ""),
+              "due_on": params.get("due_on", "")}
     templates_by_kind = {
         "booked": _("Your seat is booked: {course} at {base}, {when}."),
         "waitlisted": _("The session is full, so you are on its waitlist: {course} at {base}, "
@@ -623,6 +625,10 @@ def notification_text(item: Notification, sessions: dict[int, PracticalSession])
         "session_changed": _("New time: {course} at {base} now starts {when}."),
         "result_passed": _("You passed the practical test of {course} ({score} points)."),
         "result_failed": _("You did not pass the practical test of {course} ({score} points)."),
+        "certificate_review_due": _("Certificate {number} is due for review in {days} days "
+                                    "({due_on}). Complete the review course before then."),
+        "certificate_expiring": _("Certificate {number} expires in {days} days ({due_on}). "
+                                  "Re-examination is needed to keep it."),
     }
     template = templates_by_kind.get(item.kind)
     return template.format(**values) if template else _("You have a new message.")
