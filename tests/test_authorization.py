@@ -526,11 +526,10 @@ CERTIFICATE_CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/certificates/{number}/reinstate"): Case(
         url=lambda w: f"/api/v1/certificates/{_certificate(w)}/reinstate",
         allowed=(), refused=("a_admin", "worker_a"), json=lambda w: {"reason": "test"}),
-}
-ROUTE_CASES[("GET", "/api/v1/certificates/{number}/credential")] = Case(
-    url=lambda w: f"/api/v1/certificates/{_certificate(w)}/credential",
-    allowed=("admin", "a_admin", "worker_a"), refused=("reg_14",))
-ROUTE_CASES.update({
+    # The signed credential (app/certificates/credentials_api.py): holder side only.
+    ("GET", "/api/v1/certificates/{number}/credential"): Case(
+        url=lambda w: f"/api/v1/certificates/{_certificate(w)}/credential",
+        allowed=("admin", "a_admin", "worker_a"), refused=("reg_14",)),
     # Pages and the PDF (app/certificates/pages.py).
     ("GET", "/api/v1/certificates/{number}/pdf"): Case(
         url=lambda w: f"/api/v1/certificates/{_certificate(w)}/pdf",
@@ -543,7 +542,7 @@ ROUTE_CASES.update({
         url=lambda w: f"/certificates/{_certificate(w)}/suspend",
         allowed=("reg_14",), refused=("a_admin", "worker_a"),
         data=lambda w: {"reason": "test"}),
-})
+}
 ROUTE_CASES.update(CERTIFICATE_CASES)
 
 
@@ -783,13 +782,13 @@ ROUTE_CASES.update(BANK_CASES)
 # Object-scoped routes that are public by design (e.g. a certificate verification page): each
 # needs a reason here, and is then exempt from the jurisdiction cases.
 PUBLIC_ROUTES: dict[tuple[str, str], str] = {
-    ("GET", "/verify/{number}"): "the public verification page the QR code points to: anyone, "
-    "no login, holder masked, throttled (tests/certificates/test_pages.py)",
+    ("GET", "/api/v1/certificates/{number}/verification"): "public verification by design: "
+    "anyone, no login, holder masked (tests/certificates)",
     ("GET", "/api/v1/status-lists/{list_id}"): "the W3C Bitstring Status Lists (revocation, "
     "suspension) are published to every verifier by design; they name no one "
     "(tests/certificates/test_credentials.py)",
-    ("GET", "/api/v1/certificates/{number}/verification"): "public verification by design: "
-    "anyone, no login, holder masked (tests/certificates)",
+    ("GET", "/verify/{number}"): "the public verification page the QR code points to: anyone, "
+    "no login, holder masked, throttled (tests/certificates/test_pages.py)",
     ("GET", "/api/v1/courses/{course_id}"): "the course catalogue is open to every signed-in "
     "user; drafts are hidden from non-authors (tests/courses)",
     ("GET", "/courses/{course_id}"): "as the catalogue API",
