@@ -18,6 +18,7 @@ shares the request engine's process write lock (app.db).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -28,6 +29,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.db import get_engine, make_engine, open_session
 
@@ -59,12 +61,16 @@ class GroupCommitter:
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
 
-    def submit(self, run: Callable[[Session], T]) -> T:
-        """Run `run(session)` in the next batch; returns its result once committed."""
+    def enqueue(self, run: Callable[[Session], T]) -> Future[T]:
+        """Queue `run(session)` for the next batch; its future is set once committed."""
         job = _Job(run)
         self.jobs.put(job)
         self._ensure_thread()
-        return job.future.result(timeout=JOB_TIMEOUT_SECONDS)  # type: ignore[no-any-return]
+        return job.future
+
+    def submit(self, run: Callable[[Session], T]) -> T:
+        """Run `run(session)` in the next batch; returns its result once committed."""
+        return self.enqueue(run).result(timeout=JOB_TIMEOUT_SECONDS)
 
     def _ensure_thread(self) -> None:
         with self.lock:
@@ -116,25 +122,51 @@ _job_engines: dict[int, tuple[Engine, Engine]] = {}  # request engine id -> (it,
 _committers_lock = threading.Lock()
 
 
-def run_write(run: Callable[[Session], T]) -> T:
-    """Run a small write job durably: batched on SQLite, in its own transaction elsewhere."""
-    engine = get_engine()
-    if engine.dialect.name != "sqlite":
-        with _committers_lock:
-            known = _job_engines.get(id(engine))
-            if known is None or known[0] is not engine:
-                if known is not None:
-                    known[1].dispose()
-                size = engine.pool.size() if hasattr(engine.pool, "size") else 5
-                known = _job_engines[id(engine)] = (engine, _own_engine(engine, size))
-        with open_session(write=True, engine=known[1]) as session:
-            result = run(session)
-            session.commit()
-            return result
+def _job_engine(engine: Engine) -> Engine:
+    """The engine PostgreSQL jobs of the request engine `engine` run on."""
+    with _committers_lock:
+        known = _job_engines.get(id(engine))
+        if known is None or known[0] is not engine:
+            if known is not None:
+                known[1].dispose()
+            size = engine.pool.size() if hasattr(engine.pool, "size") else 5
+            known = _job_engines[id(engine)] = (engine, _own_engine(engine, size))
+        return known[1]
+
+
+def _committer(engine: Engine) -> GroupCommitter:
+    """The group committer of the request engine `engine` (SQLite)."""
     with _committers_lock:
         committer = _committers.get(id(engine))
         if committer is None or committer.source is not engine:
             if committer is not None:  # the request engine was replaced (tests)
                 committer.engine.dispose()
             committer = _committers[id(engine)] = GroupCommitter(engine)
-    return committer.submit(run)
+        return committer
+
+
+def _run_alone(engine: Engine, run: Callable[[Session], T]) -> T:
+    with open_session(write=True, engine=engine) as session:
+        result = run(session)
+        session.commit()
+        return result
+
+
+def run_write(run: Callable[[Session], T]) -> T:
+    """Run a small write job durably: batched on SQLite, in its own transaction elsewhere."""
+    engine = get_engine()
+    if engine.dialect.name != "sqlite":
+        return _run_alone(_job_engine(engine), run)
+    return _committer(engine).submit(run)
+
+
+async def run_write_async(run: Callable[[Session], T]) -> T:
+    """run_write for async routes: on SQLite, waiting for the batch's commit holds no server
+    thread (the answer to a save is a callback from the writer thread)."""
+    engine = get_engine()
+    if engine.dialect.name != "sqlite":
+        return await run_in_threadpool(_run_alone, _job_engine(engine), run)
+    future = asyncio.wrap_future(_committer(engine).enqueue(run))
+    # shield: a timeout or a cancelled request must not cancel the job's future, which the
+    # writer thread sets whatever happens (as run_write's timeout leaves it alone).
+    return await asyncio.wait_for(asyncio.shield(future), JOB_TIMEOUT_SECONDS)

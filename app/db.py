@@ -199,13 +199,20 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
         request.state.db = session
         try:
             yield session
-            await run_in_threadpool(_finish, session, commit=True)
+            await _end(session, commit=True)
         except AppError as exc:
-            await run_in_threadpool(_finish, session, commit=exc.keep_writes)
+            await _end(session, commit=exc.keep_writes)
             raise
         except BaseException:
-            await run_in_threadpool(_finish, session, commit=False)
+            await _end(session, commit=False)
             raise
+
+
+async def _end(session: Session, *, commit: bool) -> None:
+    if session.in_transaction():
+        await run_in_threadpool(_finish, session, commit=commit)
+    else:
+        _finish(session, commit=commit)  # no transaction: nothing to send, no thread needed
 
 
 def _finish(session: Session, *, commit: bool) -> None:

@@ -52,6 +52,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
+    CpuSample,
     Server,
     describe_url,
     percentile,
@@ -171,7 +172,10 @@ class Phase:
     statuses: Counter[str] = field(default_factory=Counter)  # unexpected outcomes
     began: float = 0.0
     ended: float = 0.0  # the last response
-    server_cpu: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds of the server's processes meanwhile
+    client_cpu: float = 0.0  # of this load generator
+    others_cpu: float = 0.0  # of every other process on the machine (the database server too)
+    wall: float = 0.0
 
     @property
     def errors(self) -> int:
@@ -316,9 +320,14 @@ async def run_submit(session: Any, base: str, takers: list[Taker], window: float
 
 
 async def _with_cpu(server: Server, work: Awaitable[Phase]) -> Phase:
-    before = server.cpu_seconds()
+    """Run a phase and note where the machine's CPU went meanwhile."""
+    before, machine = server.cpu_seconds(), CpuSample.take()
     phase = await work
+    after = CpuSample.take()
     phase.server_cpu = server.cpu_seconds() - before
+    phase.client_cpu = after.mine - machine.mine
+    phase.others_cpu = max(0.0, after.busy - machine.busy - phase.server_cpu - phase.client_cpu)
+    phase.wall = after.wall - machine.wall
     return phase
 
 
@@ -432,6 +441,13 @@ def report(args: argparse.Namespace, url: str, phases: list[Phase], books: Books
     def row(label: str, value: str, target: str = "", ok: bool | None = None) -> None:
         rows.append((label, value, target, ok))
 
+    def cpu_rows(phase: Phase) -> None:
+        sent = max(1, phase.sent)
+        row("  CPU per request: server / client", f"{phase.server_cpu / sent * 1000:.1f} / "
+            f"{phase.client_cpu / sent * 1000:.1f} ms")
+        row("  other processes' CPU meanwhile", f"{phase.others_cpu / max(phase.wall, 1e-9):.2f}"
+            f" of {os.cpu_count()} cores")
+
     kind = describe_url(url).split(":")[0].split("+")[0]
     print(f"\nexam day, {kind}, 2 server processes, {n} takers, {books.paper_questions} "
           f"questions a paper")
@@ -442,7 +458,7 @@ def report(args: argparse.Namespace, url: str, phases: list[Phase], books: Books
     row("  p99 latency", f"{start.p(99) * 1000:.0f} ms", f"<= {START_P99_S * 1000:.0f} ms",
         start.p(99) <= START_P99_S)
     row("  errors", f"{start.errors}", "= 0", start.errors == 0)
-    row("  server CPU per start", f"{start.server_cpu / max(1, start.sent) * 1000:.1f} ms")
+    cpu_rows(start)
     row(f"save: {n} takers for", f"{save.seconds:.1f} s, offered "
         f"{args.save_rate:.0f}/s" if args.save_rate else f"{save.seconds:.1f} s, flat out")
     row("  saves/s acknowledged", f"{rate:.0f}", f">= {SAVE_RATE:.0f}", rate >= SAVE_RATE)
@@ -452,7 +468,7 @@ def report(args: argparse.Namespace, url: str, phases: list[Phase], books: Books
     row("  p99 latency", f"{save.p(99) * 1000:.1f} ms", f"<= {SAVE_P99_MS:.0f} ms",
         save.p(99) * 1000 <= SAVE_P99_MS)
     row("  errors", f"{save.errors}", "= 0", save.errors == 0)
-    row("  server CPU per save", f"{save.server_cpu / max(1, save.sent) * 1000:.1f} ms")
+    cpu_rows(save)
     row(f"submit: {n} POSTs sent over", f"{args.submit_window:.1f} s")
     row("  submitted (200)", f"{submit.ok}/{n}", f"= {n}", submit.ok == n)
     row("  all answered within", f"{submit.seconds:.2f} s")
@@ -460,14 +476,14 @@ def report(args: argparse.Namespace, url: str, phases: list[Phase], books: Books
     row("  p99 latency", f"{submit.p(99) * 1000:.0f} ms", f"<= {SUBMIT_P99_S * 1000:.0f} ms",
         submit.p(99) <= SUBMIT_P99_S)
     row("  errors", f"{submit.errors}", "= 0", submit.errors == 0)
-    row("  server CPU per submit", f"{submit.server_cpu / max(1, submit.sent) * 1000:.1f} ms")
+    cpu_rows(submit)
     if len(phases) > 3:
         cap = phases[3]
         row(f"capacity (info): {n} takers flat out for", f"{cap.seconds:.1f} s")
         row("  saves/s acknowledged", f"{cap.ok / cap.seconds if cap.seconds else 0:.0f}")
         row("  p50 / p99 latency", f"{cap.p(50) * 1000:.0f} / {cap.p(99) * 1000:.0f} ms")
         row("  errors", f"{cap.errors}", "= 0", cap.errors == 0)
-        row("  server CPU per save", f"{cap.server_cpu / max(1, cap.sent) * 1000:.1f} ms")
+        cpu_rows(cap)
     row("books: acknowledged (attempt, question)", f"{books.acknowledged_pairs}")
     row("  answers stored", f"{books.stored_answers}", f"= {books.acknowledged_pairs}",
         books.stored_answers == books.acknowledged_pairs)

@@ -4,12 +4,12 @@ attempt), saving answers, submitting, closing at the deadline, grading, review."
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -215,8 +215,27 @@ def _open_attempt_extra(db: Session, exam: Exam, worker: Worker) -> dict[str, An
 
 # --- answering ----------------------------------------------------------------------------------
 
-def _insert(db: Session):  # type: ignore[no-untyped-def]
-    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+# The save path's statements, built once and bound per call (exam-day load: building a
+# statement and its cache key costs more than running it). Core, on the tables: the same SQL
+# as through the ORM entities.
+_attempts, _answers, _workers = Attempt.__table__, Answer.__table__, Worker.__table__
+_ATTEMPT_STATE = (select(_attempts.c.status, _attempts.c.deadline)
+                  .where(_attempts.c.id == bindparam("attempt_id")).with_for_update())
+_OWN_PAPER = (select(_attempts.c.paper).join(_workers, _workers.c.id == _attempts.c.worker_id)
+              .where(_attempts.c.id == bindparam("attempt_id"),
+                     _workers.c.user_id == bindparam("user_id")))
+
+
+def _upsert_answer(insert: Callable[..., Any]) -> Any:
+    stmt = insert(_answers).values(
+        attempt_id=bindparam("attempt_id"), question_id=bindparam("question_id"),
+        option_ids=bindparam("option_ids", type_=_answers.c.option_ids.type),
+        saved_at=bindparam("saved_at", type_=_answers.c.saved_at.type))
+    return stmt.on_conflict_do_update(index_elements=["attempt_id", "question_id"], set_={
+        "option_ids": stmt.excluded.option_ids, "saved_at": stmt.excluded.saved_at})
+
+
+_UPSERT_ANSWER = {"postgresql": _upsert_answer(pg_insert), "sqlite": _upsert_answer(sqlite_insert)}
 
 
 def save_answer(*, db: Session, attempt_id: int, paper: list[dict[str, Any]], question_id: int,
@@ -235,18 +254,14 @@ def save_answer(*, db: Session, attempt_id: int, paper: list[dict[str, Any]], qu
     if item["kind"] != "multiple" and len(chosen) > 1:
         raise Invalid(errors=[{"loc": ["option_ids"], "msg": _(
             "This question takes one answer.")}])
-    # The attempt row is locked, so a save and a submit never interleave. Core statements on
-    # the tables: the same SQL as through the ORM entities, with less work per save.
-    attempts, answers = Attempt.__table__, Answer.__table__
-    state = db.execute(select(attempts.c.status, attempts.c.deadline)
-                       .where(attempts.c.id == attempt_id).with_for_update()).one()
+    # The attempt row is locked, so a save and a submit never interleave.
+    state = db.execute(_ATTEMPT_STATE, {"attempt_id": attempt_id}).one()
     if state.status != AttemptStatus.IN_PROGRESS.value or now > state.deadline:
         raise Conflict(_("This attempt is closed: answers can no longer be changed."),
                        code="attempt_closed")
-    stmt = _insert(db)(answers).values(attempt_id=attempt_id, question_id=question_id,
-                                       option_ids=chosen, saved_at=now)
-    db.execute(stmt.on_conflict_do_update(index_elements=["attempt_id", "question_id"],
-                                          set_={"option_ids": chosen, "saved_at": now}))
+    db.execute(_UPSERT_ANSWER[db.get_bind().dialect.name], {
+        "attempt_id": attempt_id, "question_id": question_id, "option_ids": chosen,
+        "saved_at": now})
     return now
 
 
@@ -356,14 +371,10 @@ def own_paper_or_404(*, db: Session, attempt_id: int, user_id: int) -> list[dict
     """The paper of an attempt taken by the user `user_id`; NotFound for a missing attempt and
     for anybody else's, exactly as OwnAttempt answers. The one lookup an answer save needs (one
     column, one join), without loading the attempt, its worker and its exam."""
-    attempts, workers = Attempt.__table__, Worker.__table__
-    paper = db.execute(select(attempts.c.paper)
-                       .join(workers, workers.c.id == attempts.c.worker_id)
-                       .where(attempts.c.id == attempt_id, workers.c.user_id == user_id)
-                       ).scalar()
+    paper = db.execute(_OWN_PAPER, {"attempt_id": attempt_id, "user_id": user_id}).scalar()
     if paper is None:
         raise NotFound(_("No such attempt."))
-    return paper  # type: ignore[no-any-return]
+    return paper
 
 
 def get_attempt_or_404(*, db: Session, attempt_id: int) -> Attempt:
