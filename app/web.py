@@ -9,11 +9,11 @@ import json
 import secrets
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 import jinja2
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
@@ -258,6 +258,20 @@ def form_errors(errors: list[dict[str, Any]]) -> dict[str, str]:
         message = i18n.gettext(template) if template else str(error.get("msg", ""))
         result.setdefault(key, message)
     return result
+
+
+async def _request_form(request: Request) -> FormData:
+    return await request.form()
+
+
+# The parsed form of a page POST (parsed once; Starlette caches it on the request).
+FormDep = Annotated[FormData, Depends(_request_form)]
+
+
+def form_text(form: FormData, name: str) -> str:
+    """A text field of a form ('' when absent or a file)."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def form_dict(form: FormData) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from itertools import groupby
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -36,7 +36,8 @@ from app.errors import Conflict, Invalid, NotFound
 from app.i18n import get_locale
 from app.i18n import gettext as _
 from app.organisations import reference
-from app.web import flash, markup, redirect, render
+from app.web import FormDep, flash, markup, redirect, render
+from app.web import form_text as _text
 
 router = APIRouter(dependencies=[Depends(page_guard)], include_in_schema=False)
 
@@ -45,19 +46,7 @@ HOTSPOT_FIELDS = ("yaw", "pitch", "label_en", "label_zh_CN", "description_en",
 MAX_HOTSPOT_ROWS = 50
 
 
-async def _form(request: Request) -> FormData:
-    return await request.form()
-
-
-FormDep = Annotated[FormData, Depends(_form)]
-
-
 # --- form helpers -----------------------------------------------------------------------------
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
 
 def _localized(form: FormData, prefix: str) -> dict[str, str]:
     return {locale: _text(form, f"{prefix}_{locale}") for locale in authoring.LOCALES}

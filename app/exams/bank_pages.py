@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -39,7 +39,8 @@ from app.organisations import service as organisations
 from app.organisations.models import Enterprise
 from app.organisations.validators import mask_id_number
 from app.pagination import PageDep
-from app.web import flash, markup, redirect, render
+from app.web import FormDep, flash, markup, redirect, render
+from app.web import form_text as _text
 
 router = APIRouter(dependencies=[Depends(page_guard)], include_in_schema=False)
 
@@ -47,19 +48,7 @@ FORM_OPTION_ROWS = 6
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "question-bank.md"
 
 
-async def _form(request: Request) -> FormData:
-    return await request.form()
-
-
-FormDep = Annotated[FormData, Depends(_form)]
-
-
 # --- helpers ----------------------------------------------------------------------------------
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
 
 def _int(text: str, invalid: int = -1) -> int:
     try:
