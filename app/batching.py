@@ -160,11 +160,26 @@ def run_write(run: Callable[[Session], T]) -> T:
     return _committer(engine).submit(run)
 
 
-async def run_write_async(run: Callable[[Session], T]) -> T:
-    """run_write for async routes: on SQLite, waiting for the batch's commit holds no server
-    thread (the answer to a save is a callback from the writer thread)."""
+def group_commits(session: Session) -> bool:
+    """Whether run_write batches the writes of `session`'s database (SQLite)."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _run_in(session: Session, run: Callable[[Session], T]) -> T:
+    result = run(session)
+    session.commit()
+    return result
+
+
+async def run_write_async(run: Callable[[Session], T], *, session: Session | None = None) -> T:
+    """run_write for async routes. On SQLite, waiting for the batch's commit holds no server
+    thread (the answer to a save is a callback from the writer thread). Elsewhere the job runs
+    in `session` when given, the request's own transaction, and commits it (one connection
+    and one transaction for the request instead of two), or else in a transaction of its own."""
     engine = get_engine()
     if engine.dialect.name != "sqlite":
+        if session is not None:
+            return await run_in_threadpool(_run_in, session, run)
         return await run_in_threadpool(_run_alone, _job_engine(engine), run)
     future = asyncio.wrap_future(_committer(engine).enqueue(run))
     # shield: a timeout or a cancelled request must not cancel the job's future, which the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import weakref
 from collections.abc import AsyncIterator
@@ -19,6 +20,11 @@ from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
 from app.errors import AppError
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: SQLite's busy handler alone orders the processes
+    fcntl = None  # type: ignore[assignment]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -63,18 +69,72 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
+class WriterLock:
+    """SQLite's one writer at a time, taken in turns: within a process by a thread lock, and
+    between the server's processes by two byte-range locks on the file `<database>-lock`.
+
+    Without the second part, a writer whose BEGIN IMMEDIATE found the database locked by
+    another process retried in SQLite's busy handler, sleeping up to 100 ms between tries, and
+    a busy process that committed and began again won nearly every time: on exam day the other
+    process's writes waited seconds while the CPUs were not busy. Here the waiting thread
+    blocks in the kernel (the GIL released) and is woken when the lock is free; a process
+    first passes a turnstile, which a waiting process holds, so the process that just wrote
+    lets the other one go first. POSIX record locks belong to the process: the kernel drops
+    them when it dies, even by SIGKILL. SQLite's own locking still guards the data; this only
+    orders who asks. (The wait between processes has no timeout of its own: the lock is held
+    for one transaction, and a dead holder's lock goes with it.)
+    """
+
+    TURNSTILE, WRITER = 0, 1
+
+    def __init__(self, path: str | None) -> None:
+        self.local = threading.Lock()
+        self.path = path
+        self.fd: int | None = None
+
+    def acquire(self, timeout: float) -> bool:
+        if not self.local.acquire(timeout=timeout):
+            return False
+        try:
+            self._between_processes()
+        except BaseException:
+            self.local.release()
+            raise
+        return True
+
+    def release(self) -> None:
+        if self.fd is not None and fcntl is not None:
+            fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, self.WRITER)
+        self.local.release()
+
+    def _between_processes(self) -> None:
+        if fcntl is None or self.path is None:
+            return
+        if self.fd is None:
+            try:
+                self.fd = os.open(self.path + "-lock", os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:  # a read-only folder: SQLite's busy handler alone, as before
+                self.path = None
+                return
+        fcntl.lockf(self.fd, fcntl.LOCK_EX, 1, self.TURNSTILE)
+        try:
+            fcntl.lockf(self.fd, fcntl.LOCK_EX, 1, self.WRITER)
+        finally:
+            fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, self.TURNSTILE)
+
+
 # One lock per database file, shared by every engine of this process on that file (the request
 # engine and the group committer's own engine, app.batching).
-_writer_locks: dict[str, threading.Lock] = {}
+_writer_locks: dict[str, WriterLock] = {}
 _writer_locks_guard = threading.Lock()
 
 
-def _writer_lock(database: str | None) -> threading.Lock:
+def _writer_lock(database: str | None) -> WriterLock:
     if not database or database == ":memory:":
-        return threading.Lock()
+        return WriterLock(None)
     key = str(Path(database).resolve())
     with _writer_locks_guard:
-        return _writer_locks.setdefault(key, threading.Lock())
+        return _writer_locks.setdefault(key, WriterLock(key))
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -94,7 +154,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     # SQLite has one writer at a time. Left to themselves, the threads of a process that want
     # to write all poll SQLite's lock with growing sleeps, which wrecks latency under load; so
-    # they queue on this lock first and only one per process competes for the file lock.
+    # they queue on this lock first, and the processes take turns (WriterLock).
     writer = _writer_lock(engine.url.database)
 
     @event.listens_for(engine, "begin")

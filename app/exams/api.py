@@ -39,27 +39,31 @@ def start_attempt(request: Request, exam: ExamDep, worker: OwnWorker, db: Sessio
                           questions=questions_out(attempt, get_locale()))
 
 
-def own_paper(attempt_id: int, user: CurrentUser, db: SessionDep) -> list[dict[str, Any]]:
-    """The paper of the signed-in taker's attempt; 404 for a missing attempt or anybody else's,
-    as OwnAttempt. (Exam-day load: one column read, in one thread hand-off, and the read
-    transaction ended right away, so the request has nothing left to commit.)"""
+OwnPaper = tuple[int, list[dict[str, Any]]]
+
+
+def own_paper(attempt_id: int, user: CurrentUser, db: SessionDep) -> OwnPaper:
+    """The id and paper of the signed-in taker's attempt; 404 for a missing attempt or anybody
+    else's, as OwnAttempt. (Exam-day load: one column read, in one thread hand-off.)"""
     paper = service.own_paper_or_404(db=db, attempt_id=attempt_id, user_id=user.id)
-    db.commit()
-    return paper
+    if batching.group_commits(db):
+        db.commit()  # the read is over and the write goes elsewhere: nothing left to commit
+    return attempt_id, paper
 
 
 @router.put("/attempts/{attempt_id}/answers/{question_id}", response_model=AnswerSaved,
             dependencies=[ReadOnlyRequest])
-async def save_answer(attempt_id: int,
-                      paper: Annotated[list[dict[str, Any]], Depends(own_paper)],
-                      question_id: int, body: AnswerIn) -> AnswerSaved:
+async def save_answer(own: Annotated[OwnPaper, Depends(own_paper)], question_id: int,
+                      body: AnswerIn, db: SessionDep) -> AnswerSaved:
     """Save one answer as it is given; 409 attempt_closed after submit or the deadline.
 
-    Checked in a read transaction, written by group commit (exam-day load); async, so waiting
-    for the commit takes no server thread."""
-    saved_at = await batching.run_write_async(lambda db: service.save_answer(
-        db=db, attempt_id=attempt_id, paper=paper, question_id=question_id,
-        option_ids=body.option_ids))
+    Checked in a read transaction and written by group commit on SQLite (exam-day load);
+    async, so waiting for the commit takes no server thread. On PostgreSQL the write joins
+    the request's transaction."""
+    attempt_id, paper = own
+    saved_at = await batching.run_write_async(lambda wdb: service.save_answer(
+        db=wdb, attempt_id=attempt_id, paper=paper, question_id=question_id,
+        option_ids=body.option_ids), session=db)
     return AnswerSaved(saved_at=saved_at)
 
 
