@@ -26,7 +26,8 @@ RUN mkdir app && touch app/__init__.py \
  && rm -rf app build ./*.egg-info
 
 # The whole context, filtered by .dockerignore (app/, migrations/, static/, alembic.ini,
-# courses/ when present).
+# courses/ when present). No font package: the certificate PDF's font is in
+# app/certificates/fonts/.
 COPY . .
 # The entrypoint's lines are single-quoted on purpose: they expand when it runs, not here.
 # hadolint ignore=SC2016

@@ -1,7 +1,10 @@
 """The holder's certificate as a printable PDF: A4 landscape, bilingual (Chinese and English,
 like the paper certificates it replaces), a QR code pointing at the public verification page.
 
-fpdf2 embeds only the glyphs used (subsetting), so the CJK font adds a few kilobytes."""
+The font ships with the package (fonts/: Noto Sans SC, subset to the 8,105 characters of the
+Table of General Standard Chinese Characters, GB 2312 and Big5's common hanzi, OFL 1.1; see
+fonts/README.md), so no system font package is needed. fpdf2 embeds only the glyphs used
+(subsetting again), so the font adds a few kilobytes to each PDF."""
 
 from __future__ import annotations
 
@@ -17,11 +20,7 @@ from app.certificates.models import Certificate
 from app.config import get_settings
 from app.organisations import reference
 
-FONT_CANDIDATES = (
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-    Path("/usr/share/fonts/opentype/noto-cjk/NotoSansCJK-Regular.ttc"),
-    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-)
+FONT_PATH = Path(__file__).resolve().parent / "fonts" / "NotoSansSC-Regular.subset.ttf"
 
 # Bilingual labels: the printed document is the same whatever the reader's browser language.
 STATUS_STAMPS = {
@@ -39,10 +38,9 @@ def verification_url(number: str) -> str:
 
 
 def _font_path() -> Path:
-    for path in FONT_CANDIDATES:
-        if path.exists():
-            return path
-    raise RuntimeError("no CJK font found: install the Debian package fonts-noto-cjk")
+    if not FONT_PATH.is_file():  # a broken install, not something a request can cause
+        raise RuntimeError(f"the certificate font is missing from the package: {FONT_PATH}")
+    return FONT_PATH
 
 
 def _category_names(code: str) -> tuple[str, str]:

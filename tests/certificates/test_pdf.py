@@ -1,8 +1,12 @@
+import builtins
+import inspect
 import io
 import shutil
 import subprocess
+from pathlib import Path
 
 import pypdf
+from fontTools.ttLib import TTFont
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -13,13 +17,23 @@ from app.config import get_settings
 from app.organisations.models import Worker
 from tests import factories as f
 
+FONTS = Path(certificate_pdf.__file__).parent / "fonts"
+
+
+def _raw_text(data: bytes) -> str:
+    """The text of every page exactly as pypdf extracts it."""
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+
 
 def _text(data: bytes) -> str:
-    """The text of every page without whitespace: pypdf reads fpdf2's two-byte glyph codes of
-    the embedded CID font with NULs and spaces between characters (pdftotext does not)."""
-    reader = pypdf.PdfReader(io.BytesIO(data))
-    return "".join("".join(page.extract_text().replace("\x00", "").split())
-                   for page in reader.pages)
+    """The text of every page without whitespace (fpdf2 places each cell on its own, so words
+    of one line may come back with or without the spaces between them)."""
+    return "".join(_raw_text(data).split())
+
+
+def _certificate(db) -> Certificate:
+    return db.scalar(select(Certificate).options(
+        joinedload(Certificate.worker).joinedload(Worker.enterprise)))
 
 
 def test_holder_downloads_a_pdf_whose_text_extracts_back(client, db, certified, tmp_path):
@@ -83,3 +97,68 @@ def test_only_those_who_may_see_it_get_the_pdf(client, db, certified):
     own = client.get(f"/api/v1/certificates/{number}/pdf", headers=f.token(client, "a_admin"))
     assert own.status_code == 200 and own.headers["content-type"] == "application/pdf"
     assert client.get(f"/api/v1/certificates/{number}/pdf").status_code == 401
+
+
+def test_pdf_text_extracts_with_pypdf_without_nul_characters(client, db, certified):
+    """Issue 9 item 2: with the Japanese face of a system .ttc, pypdf read the name back with
+    NULs between the characters; the shipped Simplified-Chinese font reads back clean."""
+    number = db.scalar(select(Certificate.number))
+    db.commit()
+    response = client.get(f"/api/v1/certificates/{number}/pdf", headers=certified["auth"])
+    assert response.status_code == 200
+    raw = _raw_text(response.content)
+    assert "\x00" not in raw
+    for expected in ("张三丰", "特种作业操作证", number, certified["worker"].id_number):
+        assert expected in raw, expected
+
+
+def test_a_name_of_rare_standard_characters_prints(db, certified):
+    """Characters of the third level of the 8,105 table, outside the basic CJK block too
+    (U+4DAE in Extension A, U+2CE26 in Extension E), are in the font and read back."""
+    cert = _certificate(db)
+    cert.worker.full_name = "龚䶮𬸦"
+    db.flush()
+    raw = _raw_text(certificate_pdf.render_pdf(cert))
+    assert "龚䶮𬸦" in raw and "\x00" not in raw
+
+
+def test_the_font_ships_with_the_package_and_covers_the_standard_characters():
+    path = certificate_pdf._font_path()
+    assert path == FONTS / "NotoSansSC-Regular.subset.ttf" and path.is_file()
+    assert path.stat().st_size < 6_000_000
+    font = TTFont(path)
+    names = {record.nameID: record.toUnicode() for record in font["name"].names}
+    assert names[1] == "Noto Sans SC"  # the Simplified-Chinese face, not JP/KR/TC
+    assert "glyf" in font  # TrueType outlines, as fpdf2 embeds them
+    cmap = font.getBestCmap()
+    standard = (FONTS / "tongyong-guifan-hanzi-8105.txt").read_text(encoding="utf-8").split()
+    assert len(standard) == len(set(standard)) == 8105
+    gb2312 = {bytes([a, b]).decode("gb2312") for a in range(0xB0, 0xF8) for b in range(0xA1, 0xFF)
+              if not (a == 0xD7 and b > 0xF9)}  # row 55 ends at 0xF9
+    assert len(gb2312) == 6763
+    missing = [c for c in [*standard, *sorted(gb2312)] if ord(c) not in cmap]
+    assert missing == []
+    printable = "姓名 Name 身份证号 ID 证书编号 No. — 0123456789 ·：（）《》、，。"
+    assert [c for c in printable if ord(c) not in cmap] == []
+    assert (FONTS / "OFL.txt").read_text().startswith("Copyright 2014-2021 Adobe")
+    assert "SIL OPEN FONT LICENSE Version 1.1" in (FONTS / "OFL.txt").read_text()
+
+
+def test_the_pdf_needs_no_system_font(db, certified, monkeypatch):
+    """No path under /usr/share/fonts in the module, and none opened while rendering."""
+    assert "/usr/share/fonts" not in inspect.getsource(certificate_pdf)
+    real_open = builtins.open
+    opened: list[str] = []
+
+    def guarded_open(file, *args, **kwargs):
+        name = str(file)
+        opened.append(name)
+        if name.startswith("/usr/share/fonts"):
+            raise AssertionError(f"the PDF opened a system font: {name}")
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    data = certificate_pdf.render_pdf(_certificate(db))
+    monkeypatch.undo()
+    assert str(FONTS / "NotoSansSC-Regular.subset.ttf") in opened
+    assert "张三丰" in _raw_text(data)
