@@ -20,6 +20,7 @@ from app.accounts import api as accounts_api
 from app.accounts import pages as accounts_pages
 from app.accounts import service as accounts_service
 from app.accounts.deps import SESSION_COOKIE
+from app.bounds import bound_int_params
 from app.certificates import api as certificates_api
 from app.certificates import credentials_api
 from app.certificates import pages as certificates_pages
@@ -187,3 +188,4 @@ def create_app() -> FastAPI:
         _add_routes(app, router)
     get_engine()
     return app
+    bound_int_params(app)

@@ -15,6 +15,7 @@ from app.accounts.api import client_ip
 from app.accounts.deps import SESSION_COOKIE, AdminUser, OptionalUserDep, page_guard
 from app.accounts.models import ROLE_LABELS, User
 from app.accounts.schemas import UserCreate, UserUpdate
+from app.bounds import parse_int
 from app.config import get_settings
 from app.db import SessionDep
 from app.errors import AppError, Invalid, TooManyRequests
@@ -139,8 +140,8 @@ def _roles_from(values: dict) -> list[str]:
 
 
 def _scope_fields(db: SessionDep, values: dict) -> tuple[int | None, str | None]:
-    raw_enterprise = str(values.get("enterprise_id") or "").strip()
-    enterprise_id = int(raw_enterprise) if raw_enterprise.isdigit() else None
+    enterprise_id = parse_int(str(values.get("enterprise_id") or ""), name="enterprise_id",
+                              minimum=1)
     if enterprise_id is not None:
         organisations.get_enterprise_or_404(db=db, enterprise_id=enterprise_id)
     region = organisations.clean_region_code(db=db, value=values.get("region_code") or None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.accounts.models import User
+from app.bounds import Id
 
 
 class TokenOut(BaseModel):
@@ -37,7 +38,7 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=1, max_length=200)
     full_name: str = Field(default="", max_length=100)
     roles: list[str] = Field(min_length=1)
-    enterprise_id: int | None = None
+    enterprise_id: Id | None = None
     region_code: str | None = None
 
 
@@ -46,7 +47,7 @@ class UserUpdate(BaseModel):
 
     full_name: str = Field(default="", max_length=100)
     roles: list[str] = Field(min_length=1)
-    enterprise_id: int | None = None
+    enterprise_id: Id | None = None
     region_code: str | None = None
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.accounts.api import client_ip
 from app.accounts.deps import CurrentUser, page_guard
 from app.accounts.models import Role
+from app.bounds import parse_int
 from app.certificates import pdf, service
 from app.certificates.deps import DecidableCertificate, PublicThrottle, VisibleCertificate
 from app.db import SessionDep
@@ -108,7 +109,7 @@ def _staff(user: CurrentUser) -> None:
 
 
 def _filters(q: str, job_category: str, status: str, due: str) -> service.CertificateFilter:
-    days = int(due) if due.strip().isdigit() else None
+    days = parse_int(due, name="due", minimum=0, maximum=36_500)
     return service.CertificateFilter(query=q, job_category=job_category,
                                      status=status if status in STATUS_LABELS else "",
                                      due_within_days=days)

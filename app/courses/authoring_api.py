@@ -14,6 +14,7 @@ from app.accounts.api import client_ip
 from app.accounts.deps import require
 from app.accounts.models import Role, User
 from app.courses import authoring, service
+from app.bounds import DbInt, Id
 from app.courses.models import Course, Lesson, Module
 from app.db import SessionDep
 from app.errors import NotFound
@@ -86,7 +87,7 @@ class CourseCreateIn(_In):
     job_category: str
     kind: str
     credit_hours: float = 0
-    required_minutes: int = 0
+    required_minutes: DbInt = 0
     practical_required: bool = False
 
 
@@ -96,7 +97,7 @@ class CourseUpdateIn(_In):
     job_category: str | None = None
     kind: str | None = None
     credit_hours: float | None = None
-    required_minutes: int | None = None
+    required_minutes: DbInt | None = None
     practical_required: bool | None = None
 
 
@@ -115,22 +116,22 @@ class HotspotIn(_In):
 class LessonCreateIn(_In):
     kind: str
     title: dict[str, str] = {}
-    minutes: int
+    minutes: DbInt
     body: dict[str, str] = {}
     hotspots: list[HotspotIn] | None = None
 
 
 class LessonUpdateIn(_In):
     title: dict[str, str] | None = None
-    minutes: int | None = None
+    minutes: DbInt | None = None
     body: dict[str, str] | None = None
     hotspots: list[HotspotIn] | None = None
-    module_id: int | None = None
+    module_id: Id | None = None
 
 
 class ModuleOrderIn(_In):
-    id: int
-    lessons: list[int] = []
+    id: Id
+    lessons: list[Id] = []
 
 
 class OrderIn(_In):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app import media
 from app.accounts.api import client_ip
+from app.bounds import DbInt, PatchBody
 from app.courses.authoring_api import Author
 from app.db import SessionDep
 from app.errors import Invalid, NotFound
@@ -92,7 +93,9 @@ class QuestionIn(_In):
     difficulty: str | None = None
 
 
-class QuestionPatch(_In):
+class QuestionPatch(PatchBody):
+    nullable = frozenset({"external_id", "options", "answer", "job_category", "difficulty"})
+
     external_id: str | None = None
     category: str | None = None
     kind: str | None = None
@@ -145,7 +148,7 @@ class ImportOut(BaseModel):
 
 
 class RegradeIn(_In):
-    right: list[int] | None = None  # the right options' `index`; omitted: keep the key
+    right: list[DbInt] | None = None  # the right options' `index`; omitted: keep the key
 
 
 class RegradedOut(BaseModel):
@@ -188,14 +191,16 @@ class StatisticsOut(BaseModel):
 
 class BlueprintItem(_In):
     category: str
-    count: int
+    count: DbInt
 
 
-class ExamPatch(_In):
+class ExamPatch(PatchBody):
+    nullable = frozenset({"available_from", "available_until"})  # null clears the time
+
     title: dict[str, str] | None = None
-    duration_minutes: int | None = None
-    pass_mark: int | None = None
-    max_attempts: int | None = None
+    duration_minutes: DbInt | None = None
+    pass_mark: DbInt | None = None
+    max_attempts: DbInt | None = None
     requires_completion: bool | None = None
     blueprint: list[BlueprintItem] | None = Field(default=None, max_length=100)
     available_from: datetime | None = None
@@ -222,7 +227,7 @@ class ExamSettingsOut(BaseModel):
 
 
 class ExtraTimeIn(_In):
-    minutes: int
+    minutes: DbInt
     reason: str = ""
 
 

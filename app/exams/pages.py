@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 from app import batching, media
 from app.accounts.api import client_ip
 from app.accounts.deps import CurrentUser, page_guard
+from app.bounds import parse_int
 from app.courses import service as courses
 from app.db import ReadOnlyRequest, SessionDep, utcnow
 from app.errors import Conflict, Invalid
@@ -99,7 +100,8 @@ def _timer(attempt: Attempt) -> dict[str, Any]:
 
 def _option_ids(form: FormData, question_id: int) -> list[int]:
     values = form.getlist(f"q{question_id}")
-    if not all(isinstance(value, str) and value.isdigit() for value in values):
+    if not all(isinstance(value, str) and value.isascii() and value.isdigit()
+               and len(value) <= 9 for value in values):
         raise Invalid(errors=[{"loc": [f"q{question_id}"], "msg": _(
             "An option does not belong to this question.")}])
     return [int(str(value)) for value in values]
@@ -204,11 +206,17 @@ def save_form(request: Request, attempt: OwnAttempt, db: SessionDep, form: FormD
     shown whose answer changed, then stay, move, or go to the confirmation."""
     if not _is_open(attempt):
         return _closed_answer(request, attempt)
+    total = len(attempt.paper)
+    go = str(form.get("go") or "stay")
+    # Parsed before anything is saved: a bad number changes nothing.
+    current = parse_int(str(form.get("q") or ""), name="q", minimum=1, default=1) or 1
+    target = None if go in ("confirm", "next", "prev", "stay") else \
+        parse_int(go, name="go", minimum=1)
     saved = service.answers_of(db=db, attempt_id=attempt.id)
     in_paper = {item["question_id"] for item in attempt.paper}
     changes: list[tuple[int, list[int]]] = []
     for value in form.getlist("shown"):
-        if not (isinstance(value, str) and value.isdigit()) or int(value) not in in_paper:
+        if not isinstance(value, str) or value not in {str(q) for q in in_paper}:
             continue
         question_id = int(value)
         option_ids = _option_ids(form, question_id)
@@ -228,14 +236,10 @@ def save_form(request: Request, attempt: OwnAttempt, db: SessionDep, form: FormD
             if exc.code == "attempt_closed":
                 return _closed_answer(request, attempt)
             raise
-    total = len(attempt.paper)
-    go = str(form.get("go") or "stay")
-    here = str(form.get("q") or "")
-    current = int(here) if here.isdigit() else 1
     if go == "confirm":
         return redirect(f"/attempts/{attempt.id}/confirm")
-    if go.isdigit():
-        return redirect(_attempt_url(attempt, min(max(int(go), 1), total)))
+    if target is not None:
+        return redirect(_attempt_url(attempt, min(target, total)))
     if go in ("next", "prev"):
         step = 1 if go == "next" else -1
         return redirect(_attempt_url(attempt, min(max(current + step, 1), total)))

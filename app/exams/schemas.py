@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.bounds import DbInt
 from app.exams.models import Attempt
 from app.i18n import gettext as _
 from app.i18n import localized
@@ -36,7 +37,7 @@ class AttemptStarted(BaseModel):
 class AnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    option_ids: list[int] = Field(max_length=20)
+    option_ids: list[DbInt] = Field(max_length=20)
 
 
 class AnswerSaved(BaseModel):

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from app.accounts.api import client_ip
 from app.accounts.deps import page_guard, require
 from app.accounts.models import Role, User
+from app.bounds import parse_int
 from app.courses import service as courses
 from app.courses.pages import course_context
 from app.db import SessionDep
@@ -39,7 +40,8 @@ def classes(request: Request, db: SessionDep, user: TrainerUser, paging: PageDep
 def _form(request: Request, db: SessionDep, values: dict, errors: dict[str, str],
           status_code: int = 200) -> Response:
     enterprises = organisations.all_enterprises(db=db)
-    enterprise_id = int(values.get("enterprise_id") or 0)
+    enterprise_id = parse_int(str(values.get("enterprise_id") or ""), name="enterprise_id",
+                              minimum=0, default=0) or 0
     workers, _total = organisations.list_workers(
         db=db, enterprise_id=enterprise_id, query=values.get("q", ""),
         page_size=500) if enterprise_id else ([], 0)
@@ -65,7 +67,8 @@ async def class_create(request: Request, db: SessionDep, user: TrainerUser) -> R
     form = await request.form()
     values = {key: form.get(key, "") for key in ("title", "course_id", "held_on", "class_hours",
                                                  "location", "notes", "enterprise_id", "q")}
-    worker_ids = [int(v) for v in form.getlist("worker_ids") if str(v).isdigit()]
+    worker_ids = [parse_int(str(v), name="worker_ids", minimum=1) or 0
+                  for v in form.getlist("worker_ids") if str(v).strip()]
     values["worker_ids"] = worker_ids
     errors: dict[str, str] = {}
     held_on = parse_iso_date(str(values["held_on"]))
@@ -77,8 +80,9 @@ async def class_create(request: Request, db: SessionDep, user: TrainerUser) -> R
         errors["class_hours"] = _("Enter the class hours as a number, for example 4 or 1.5.")
         hours = 0.0
     course = None
-    if str(values["course_id"]).isdigit():
-        course = courses.get_course_or_404(db=db, course_id=int(str(values["course_id"])))
+    course_id = parse_int(str(values["course_id"]), name="course_id", minimum=1)
+    if course_id is not None:
+        course = courses.get_course_or_404(db=db, course_id=course_id)
     workers = service.workers_for_attendance(db=db, worker_ids=worker_ids)
     try:
         if errors:  # the service still checks the other fields, so every problem shows at once

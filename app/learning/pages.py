@@ -3,7 +3,9 @@ enterprise enrolment lists, rule profiles."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from app import media
@@ -45,7 +47,8 @@ def my_courses(request: Request, db: SessionDep, user: CurrentUser) -> Response:
 
 
 @router.get("/learn/hours", name="my_hours")
-def my_hours(request: Request, db: SessionDep, user: CurrentUser, year: int = 0) -> Response:
+def my_hours(request: Request, db: SessionDep, user: CurrentUser,
+             year: Annotated[int, Query(ge=0, le=9999)] = 0) -> Response:
     """The worker's study-hours ledger for a year."""
     worker = _own_worker(db, user)
     summary = service.hours_summary(db=db, worker=worker, year=year or None)

@@ -6,15 +6,18 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.bounds import Id
 from app.learning.models import Enrolment
 
 
 class EnrolmentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    course_id: int
-    worker_ids: list[int] | None = Field(default=None, max_length=5000)
+    course_id: Id
+    worker_ids: list[Id] | None = Field(default=None, max_length=5000)
     deadline: date | None = None
+    # Move workers studying an earlier version of the course to this one (see enrol_workers).
+    move: bool = False
 
 
 class EnrolmentBrief(BaseModel):
@@ -23,6 +26,15 @@ class EnrolmentBrief(BaseModel):
     worker_id: int
     status: str
     deadline: date | None = None
+
+
+class EnrolmentResult(EnrolmentBrief):
+    """One worker of an enrolment request: the enrolment they have now and what happened."""
+
+    outcome: str  # enrolled | already_enrolled | enrolled_in_other_version | moved
+    version: int  # the course version of that enrolment
+    moved_from_id: int | None = None
+    moved_from_version: int | None = None
 
 
 class EnrolmentOut(EnrolmentBrief):
@@ -79,12 +91,12 @@ class OfflineClassCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=1, max_length=200)
-    course_id: int | None = None
+    course_id: Id | None = None
     held_on: date
     class_hours: float = Field(gt=0, le=16)
     location: str = Field(default="", max_length=200)
     notes: str = Field(default="", max_length=2000)
-    worker_ids: list[int] = Field(min_length=1, max_length=2000)
+    worker_ids: list[Id] = Field(min_length=1, max_length=2000)
 
 
 class OfflineClassOut(BaseModel):

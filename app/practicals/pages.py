@@ -18,6 +18,7 @@ from app.accounts import service as accounts
 from app.accounts.api import client_ip
 from app.accounts.deps import CurrentUser, OptionalUserDep, page_guard, require
 from app.accounts.models import Role, User
+from app.bounds import BadParameter, parse_int
 from app.courses import service as courses
 from app.courses.models import Course
 from app.courses.pages import course_context
@@ -28,6 +29,7 @@ from app.i18n import LOCAL_TZ, N_, format_datetime, get_locale
 from app.i18n import gettext as _
 from app.learning import service as learning
 from app.organisations import service as organisations
+from app.organisations.models import Worker
 from app.organisations.validators import mask_id_number
 from app.practicals import calendar as ics
 from app.practicals import service
@@ -260,11 +262,11 @@ def _times(values: dict[str, Any], errors: dict[str, str]) -> tuple[datetime, da
 
 
 def _whole(value: Any, field: str, errors: dict[str, str]) -> int:
-    text = str(value or "").strip()
-    if not text.isdigit():
+    try:
+        return parse_int(str(value or ""), name=field, minimum=0) or 0
+    except BadParameter:
         errors[field] = _("Enter a whole number.")
         return 0
-    return int(text)
 
 
 @router.post("/practicals/sessions/new", name="session_create")
@@ -280,12 +282,14 @@ async def session_create(request: Request, db: SessionDep, user: Scheduler) -> R
     weeks = _whole(values["weeks"] or "1", "weeks", errors)
     examiner_id = _whole(values["examiner_id"], "examiner_id", errors)
     centre = course = None
-    if values["test_centre_id"].isdigit():
-        centre = db.get(TestCentre, int(values["test_centre_id"]))
+    centre_id = _whole(values["test_centre_id"], "test_centre_id", {})
+    if centre_id:
+        centre = db.get(TestCentre, centre_id)
     if centre is None:
         errors["test_centre_id"] = _("Choose a training base.")
-    if values["course_id"].isdigit():
-        course = db.get(Course, int(values["course_id"]))
+    course_id = _whole(values["course_id"], "course_id", {})
+    if course_id:
+        course = db.get(Course, course_id)
     if course is None:
         errors["course_id"] = _("Choose a course.")
     if not errors and centre is not None and course is not None and times is not None:
@@ -391,9 +395,10 @@ async def session_book(request: Request, db: SessionDep, user: CurrentUser,
     session = service.get_session_or_404(db=db, session_id=session_id)
     form = await request.form()
     raw = str(form.get("worker_id", "")).strip()
+    worker: Worker | None
     if raw:
-        worker = organisations.get_worker_or_404(db=db, worker_id=int(raw)) \
-            if raw.isdigit() else None
+        worker = organisations.get_worker_or_404(
+            db=db, worker_id=parse_int(raw, name="worker_id", minimum=1) or 0)
     else:
         worker = organisations.worker_of_user(db=db, user_id=user.id)
     if worker is None or not service.can_book_for(user, worker):

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.bounds import DbInt, Id
 from app.practicals.models import PracticalSession, TestCentre
 
 
@@ -35,12 +36,12 @@ class TestCentreOut(BaseModel):
 class SessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    test_centre_id: int
-    course_id: int
+    test_centre_id: Id
+    course_id: Id
     starts_at: datetime
     ends_at: datetime
-    capacity: int
-    examiner_id: int
+    capacity: DbInt
+    examiner_id: Id
     weeks: int = Field(default=1, ge=1, le=52)
 
 
@@ -71,7 +72,7 @@ class SessionOut(BaseModel):
 class BookingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    worker_id: int
+    worker_id: Id
 
 
 class BookingOut(BaseModel):
