@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -42,6 +42,16 @@ def _context() -> dict:
     return {"job_categories": reference.job_categories(),
             "education_levels": reference.education_levels(),
             "mine_types": MINE_TYPE_LABELS, "mask_id": validators.mask_id_number}
+
+
+@router.get("/regions/options", name="region_options")
+def region_options(request: Request, user: CurrentUser,
+                   field: Annotated[str, Query(max_length=40)] = "region_code") -> Response:
+    """The <option>s of a region field's datalist: divisions matching what was typed so far
+    (a code prefix, 140100 for 1401, or part of a Chinese or English name), at most 20."""
+    typed = request.query_params.get(field, "")[:40]
+    return render(request, "organisations/_region_options.html",
+                  {"matches": reference.find_regions(typed, limit=20)})
 
 
 @router.get("/enterprises", name="enterprises")

@@ -44,6 +44,38 @@ def region(code: str) -> dict[str, Any] | None:
 
 
 @lru_cache
+def region_codes() -> frozenset[str]:
+    """Every shipped short region code (about 3,200: provinces, prefectures and counties)."""
+    return frozenset(_regions_by_code())
+
+
+def is_region(code: str) -> bool:
+    """True when `code` (short form) names a division of the shipped GB/T 2260 list."""
+    return code in region_codes()
+
+
+def find_regions(query: str, *, limit: int = 20) -> list[dict[str, Any]]:
+    """Regions whose short or full code starts with `query`, or whose name contains it.
+
+    For pickers that cannot list all ~3,200 divisions at once; codes first, then names, each
+    in code order, at most `limit`.
+    """
+    text = query.strip()
+    if not text:
+        return []
+    if text.isdigit():
+        short = text
+        while len(short) in (4, 6) and short.endswith("00"):
+            short = short[:-2]  # 140100 -> 1401: the prefecture and what lies within it
+        hits = [row for row in _load("regions") if row["code"].startswith(short)]
+    else:
+        folded = text.casefold()
+        hits = [row for row in _load("regions")
+                if folded in row["zh"] or folded in row["en"].casefold()]
+    return [dict(row) for row in hits[:limit]]
+
+
+@lru_cache
 def province_codes() -> frozenset[str]:
     """The 2-digit codes of the 34 provincial-level divisions."""
     return frozenset(row["code"] for row in _load("regions") if len(row["code"]) == 2)

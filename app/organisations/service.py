@@ -11,6 +11,7 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.i18n import gettext as _
 from app.organisations import reference, validators
 from app.organisations.models import Enterprise, MineType, Region, Worker
+from app.pagination import LIKE_ESCAPE, like_pattern
 
 # --- regions --------------------------------------------------------------------------------
 
@@ -32,16 +33,24 @@ def sync_regions(*, db: Session) -> int:
 
 
 def clean_region_code(*, db: Session, value: str | None, field: str = "region_code") -> str | None:
-    """The short form of a GB/T 2260 code whose province exists; Invalid otherwise."""
+    """The short form of a code of the shipped GB/T 2260 list ('140100' -> '1401').
+
+    Invalid when the code is malformed or names no division (149999, 1499); the check is
+    against the list shipped with this version (reference.region_codes), not the database.
+    """
     if value is None or str(value).strip() == "":
         return None
     code = validators.normalise_region_code(str(value))
     if code is None:
         raise Invalid(errors=[{"loc": [field], "msg": _(
             "A region code has 2, 4 or 6 digits (GB/T 2260), for example 14 or 140100.")}])
-    if db.get(Region, code[:2]) is None:
+    if not reference.is_region(code[:2]):
         raise Invalid(errors=[{"loc": [field], "msg": _(
             "There is no province with code {code}.").format(code=code[:2])}])
+    if not reference.is_region(code):
+        raise Invalid(errors=[{"loc": [field], "msg": _(
+            "There is no region with code {code} in GB/T 2260.").format(
+                code=validators.full_region_code(code))}])
     return code
 
 
@@ -52,9 +61,11 @@ def region_names(*, db: Session, codes: set[str]) -> dict[str, Region]:
     return {r.code: r for r in db.scalars(select(Region).where(Region.code.in_(codes)))}
 
 
-def list_regions(*, db: Session) -> list[Region]:
-    """Every known region, by code."""
-    return list(db.scalars(select(Region).order_by(Region.code)))
+def list_regions(*, db: Session, max_digits: int = 4) -> list[Region]:
+    """Known regions by code: provinces and prefectures (the default, for pickers: about 370
+    rows), or every division with max_digits=6 (about 3,200 with the counties)."""
+    return list(db.scalars(select(Region).where(func.length(Region.code) <= max_digits)
+                           .order_by(Region.code)))
 
 
 # --- jurisdiction ---------------------------------------------------------------------------
@@ -146,8 +157,9 @@ def list_enterprises(*, db: Session, user: User, query: str = "", page: int = 1,
     """The enterprises `user` may see, optionally searched by name or credit code."""
     stmt = select(Enterprise).where(enterprise_scope(user))
     if query.strip():
-        like = f"%{query.strip()}%"
-        stmt = stmt.where(or_(Enterprise.name.ilike(like), Enterprise.credit_code.ilike(like)))
+        like = like_pattern(query.strip())
+        stmt = stmt.where(or_(Enterprise.name.ilike(like, escape=LIKE_ESCAPE),
+                              Enterprise.credit_code.ilike(like, escape=LIKE_ESCAPE)))
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     items = db.scalars(stmt.order_by(Enterprise.name).limit(page_size)
                        .offset((page - 1) * page_size)).all()
@@ -191,7 +203,7 @@ def list_workers(*, db: Session, enterprise_id: int, query: str = "", job_catego
     stmt = select(Worker).where(Worker.enterprise_id == enterprise_id)
     if query.strip():
         text = query.strip()
-        stmt = stmt.where(or_(Worker.full_name.ilike(f"%{text}%"),
+        stmt = stmt.where(or_(Worker.full_name.ilike(like_pattern(text), escape=LIKE_ESCAPE),
                               Worker.id_number.startswith(text.upper(), autoescape=True),
                               Worker.phone.startswith(text, autoescape=True)))
     if job_category:

@@ -56,10 +56,42 @@ def test_every_region_belongs_to_a_shipped_province_and_prefecture() -> None:
     provinces = reference.province_codes()
     for code in codes:
         assert code[:2] in provinces, code
-        # A county sits under its prefecture, except under the "directly administered"
-        # pseudo-prefectures (xx90) that the list leaves out on purpose.
-        if len(code) == 6 and code[2:4] != "90":
+        # A county sits under its prefecture, except in the four municipalities (their
+        # "市辖区"/"县" pseudo-prefectures 1101, 5002...) and under the "directly administered"
+        # pseudo-prefectures (xx90), which the list leaves out on purpose.
+        if len(code) == 6 and code[2:4] != "90" and code[:2] not in {"11", "12", "31", "50"}:
             assert code[:4] in codes, code
+    assert not {"1101", "1201", "3101", "5001", "5002", "4190", "4290", "4690", "6590"} & codes
+
+
+def test_the_complete_current_list_ships_with_every_county() -> None:
+    codes = reference.region_codes()
+    by_level = Counter(len(code) for code in codes)
+    # MCA list for 2024: 34 provincial, 333 prefecture-level and 2,846 county-level divisions.
+    assert (by_level[2], by_level[4], by_level[6]) == (34, 333, 2846)
+    assert codes == {row["code"] for row in reference.regions()}
+    # Counties of every province, the coal regions among them.
+    assert {"140105", "140213", "140403", "140524", "150622", "150627", "610881", "520203",
+            "110101", "500101", "659001", "419001", "469001"} <= codes
+    assert reference.region("140403") == {"code": "140403", "en": "Luzhou District",
+                                          "zh": "潞州区"}
+    # Codes that do not exist.
+    assert not {"149999", "1499", "1490", "140199", "99", "1100"} & codes
+    assert reference.is_region("140105") and not reference.is_region("149999")
+
+
+def test_find_regions_by_code_prefix_long_form_and_name() -> None:
+    assert [r["code"] for r in reference.find_regions("14", limit=3)] == ["14", "1401", "140105"]
+    by_long = [r["code"] for r in reference.find_regions("140100", limit=50)]
+    assert by_long[0] == "1401" and all(code.startswith("1401") for code in by_long)
+    assert len(by_long) == 11  # Taiyuan and its 10 counties
+    assert [r["code"] for r in reference.find_regions("小店")] == ["140105"]
+    assert "1506" in [r["code"] for r in reference.find_regions("ordos")]
+    assert reference.find_regions("149999") == [] and reference.find_regions("  ") == []
+    assert len(reference.find_regions("区", limit=20)) == 20
+    names = reference.find_regions("14", limit=1)
+    names[0]["en"] = "changed"
+    assert reference.region("14")["en"] == "Shanxi"
 
 
 def test_main_coal_prefectures_are_named() -> None:
