@@ -35,6 +35,7 @@ from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, LoginFailed, NotFound, TooManyRequests
 from app.i18n import gettext as _
 
+from app.pagination import LIKE_ESCAPE, like_pattern
 MAX_CONSECUTIVE_FAILURES = 10
 FIRST_BACKOFF_SECONDS = 30
 MAX_BACKOFF_SECONDS = 15 * 60
@@ -188,8 +189,9 @@ def list_users(*, db: Session, query: str = "", role: str = "", page: int = 1,
     """Users matching a name/username search and a role, one page at a time."""
     stmt = select(User)
     if query:
-        like = f"%{query.strip()}%"
-        stmt = stmt.where(or_(User.username.ilike(like), User.full_name.ilike(like)))
+        like = like_pattern(query.strip())
+        stmt = stmt.where(or_(User.username.ilike(like, escape=LIKE_ESCAPE),
+                              User.full_name.ilike(like, escape=LIKE_ESCAPE)))
     if role:
         stmt = stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
@@ -368,10 +370,10 @@ def search_audit(*, db: Session, filters: AuditFilter, page: int = 1,
     """Audit events, newest first, filtered by actor/object text, action and time."""
     stmt = select(AuditEvent)
     if filters.query:
-        like = f"%{filters.query.strip()}%"
-        stmt = stmt.where(or_(AuditEvent.actor_name.ilike(like),
+        like = like_pattern(filters.query.strip())
+        stmt = stmt.where(or_(AuditEvent.actor_name.ilike(like, escape=LIKE_ESCAPE),
                               AuditEvent.object_id == filters.query.strip(),
-                              AuditEvent.ip.ilike(like)))
+                              AuditEvent.ip.ilike(like, escape=LIKE_ESCAPE)))
     if filters.action:
         stmt = stmt.where(AuditEvent.action.startswith(filters.action))
     if filters.date_from:

@@ -30,6 +30,7 @@ def today() -> date:
     """Today in Beijing (certificate dates are calendar days there)."""
     return utcnow().astimezone(LOCAL_TZ).date()
 
+from app.pagination import LIKE_ESCAPE, like_pattern
 
 def add_years(day: date, years: int) -> date:
     """The same calendar day `years` later (29 February becomes 28 February)."""
@@ -255,9 +256,10 @@ def search(*, db: Session, user: User, filters: CertificateFilter, page: int = 1
             .where(organisations.enterprise_scope(user)))
     text = filters.query.strip()
     if text:
-        stmt = stmt.where(or_(Worker.full_name.ilike(f"%{text}%"),
+        stmt = stmt.where(or_(Worker.full_name.ilike(like_pattern(text), escape=LIKE_ESCAPE),
                               Worker.id_number.startswith(text.upper(), autoescape=True),
-                              Certificate.number.ilike(f"%{text.upper()}%")))
+                              Certificate.number.ilike(like_pattern(text.upper()),
+                                                       escape=LIKE_ESCAPE)))
     if filters.job_category:
         stmt = stmt.where(Certificate.job_category == filters.job_category)
     on = today()

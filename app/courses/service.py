@@ -19,6 +19,7 @@ from app.exams import bank as exam_bank
 from app.exams import service as exams
 from app.i18n import gettext as _
 from app.i18n import localized
+from app.pagination import LIKE_ESCAPE, like_pattern
 
 __all__ = ["localized"]
 
@@ -153,9 +154,10 @@ def list_courses(*, db: Session, code: str = "", job_category: str = "", kind: s
     if kind:
         stmt = stmt.where(Course.kind == kind)
     if query.strip():
-        like = f"%{query.strip()}%"
-        stmt = stmt.where(or_(Course.code.ilike(like), func.lower(
-            func.cast(Course.title, type_=Course.code.type)).like(like.lower())))
+        like = like_pattern(query.strip())
+        stmt = stmt.where(or_(Course.code.ilike(like, escape=LIKE_ESCAPE), func.lower(
+            func.cast(Course.title, type_=Course.code.type)).like(like.lower(),
+                                                                  escape=LIKE_ESCAPE)))
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     items = db.scalars(stmt.order_by(Course.code, Course.version.desc()).limit(page_size)
                        .offset((page - 1) * page_size)).all()

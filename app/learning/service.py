@@ -36,6 +36,7 @@ from app.organisations import service as organisations
 from app.organisations.models import Worker
 
 
+from app.pagination import LIKE_ESCAPE, like_pattern
 def _insert(db: Session):  # type: ignore[no-untyped-def]
     return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
 
@@ -209,7 +210,8 @@ def enterprise_enrolments(*, db: Session, enterprise_id: int, filters: Enrolment
         stmt = stmt.where(Enrolment.status == EnrolmentStatus.ACTIVE.value,
                           Enrolment.deadline < date.today())
     if filters.query.strip():
-        stmt = stmt.where(Worker.full_name.ilike(f"%{filters.query.strip()}%"))
+        stmt = stmt.where(Worker.full_name.ilike(like_pattern(filters.query.strip()),
+                                                 escape=LIKE_ESCAPE))
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     items = db.scalars(stmt.options(joinedload(Enrolment.worker), joinedload(Enrolment.course))
                        .order_by(Enrolment.deadline.is_(None), Enrolment.deadline,
