@@ -80,6 +80,9 @@ class PitheadMiddleware:
             if started or self.on_error is None:
                 raise
             response = await self.on_error(request, exc)
+            # The server drops the connection after an exception: say so, so that a keep-alive
+            # client does not send its next request into a closing socket.
+            response.headers["Connection"] = "close"
             await response(scope, receive, send_wrapper)
             raise
         finally:

@@ -35,3 +35,13 @@ def page_params(page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 
 
 PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+LIKE_ESCAPE = "!"
+
+
+def like_pattern(text: str, *, prefix: bool = False) -> str:
+    """A LIKE pattern that matches `text` literally (`%`, `_` and `!` are no wildcards), anywhere
+    in the value, or only at its start with `prefix`. Pass `escape=LIKE_ESCAPE` to like/ilike."""
+    escaped = text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return escaped + "%" if prefix else "%" + escaped + "%"

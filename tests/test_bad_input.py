@@ -12,12 +12,10 @@ import threading
 import time
 import typing
 from collections.abc import Iterator
-from datetime import date
 
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from app import bounds
@@ -195,3 +193,72 @@ def test_page_query_strings_are_parsed_or_refused(client, admin: str, url: str) 
     f.login(client, admin)
     response = client.get(url, follow_redirects=False)
     assert response.status_code < 500, (url, response.status_code)
+
+
+# LIKE: `%`, `_` and the escape character typed into a search box match themselves.
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("100%", {"100% Coal"}), ("1_0", {"1_0 Mining"}), ("a!b", {"a!b Works"}),
+    ("%", {"100% Coal"}), ("_", {"1_0 Mining"}), ("Coal", {"100% Coal", "100X Coal"}),
+])
+def test_search_wildcards_match_literally(db, query: str, expected: set[str]) -> None:  # type: ignore[no-untyped-def]
+    from app.accounts import service as accounts
+    from app.organisations import service as organisations
+
+    names = {"100% Coal", "100X Coal", "1_0 Mining", "1X0 Mining", "a!b Works"}
+    ent = f.enterprise(db)
+    for name in sorted(names):
+        f.worker(db, ent, full_name=name)
+    db.flush()
+    workers, _ = organisations.list_workers(db=db, enterprise_id=ent.id, query=query,
+                                            page_size=50)
+    assert {w.full_name for w in workers} == expected
+    users, _ = accounts.list_users(db=db, query=query, page_size=50)
+    assert {u.full_name for u in users} & names == expected
+
+
+# After a 500 the server closes the connection: the response must say `Connection: close`.
+
+def test_a_server_error_closes_the_connection_and_says_so(app) -> None:  # type: ignore[no-untyped-def]
+    import http.client
+
+    import uvicorn
+
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/api/v1/test-boom", boom, methods=["GET"])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical",
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.05)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/healthz")
+        first = connection.getresponse()
+        first.read()
+        assert first.status == 200
+        assert (first.getheader("Connection") or "").lower() != "close"
+        connection.request("GET", "/api/v1/test-boom")  # the same kept-alive connection
+        failed = connection.getresponse()
+        body = failed.read()
+        assert failed.status == 500
+        assert failed.getheader("Content-Type", "").startswith("application/problem+json")
+        assert b'"server_error"' in body
+        assert failed.getheader("Connection", "").lower() == "close"
+        connection.close()
+        # The server itself is fine: a new connection is served.
+        again = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        again.request("GET", "/healthz")
+        assert again.getresponse().status == 200
+        again.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
