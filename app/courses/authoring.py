@@ -34,8 +34,10 @@ from app.courses.package import first_heading, image_size, is_equirectangular
 from app.courses.service import archive_older
 from app.db import utcnow
 from app.errors import Conflict, Invalid
+from app.exams import bank as exam_bank
 from app.exams import service as exams
 from app.i18n import gettext as _
+from app.learning import profiles
 from app.organisations import reference
 
 LOCALES = ("en", "zh_CN")
@@ -43,12 +45,26 @@ CODE_PATTERN = re.compile(r"^[A-Z0-9-]+$")
 TITLE_MAX = 200
 BODY_MAX = 100_000
 MINUTES_MAX = 600
+CERTIFICATE_YEARS_MAX = 50
 MEDIA_TYPES: dict[str, frozenset[str]] = {
     LessonKind.VIDEO.value: frozenset({"mp4"}),
     LessonKind.DOCUMENT.value: frozenset({"pdf"}),
     LessonKind.PANORAMA.value: frozenset({"jpg", "png", "webp"}),
 }
 Loc = list[str | int]
+
+
+@dataclass
+class CertificateFields:
+    """The certificate a course issues (as a course package's `certificate` block)."""
+
+    title: dict[str, str]
+    validity_years: int
+    review_years: int
+
+    def as_block(self) -> dict[str, Any]:
+        return {"title": dict(self.title), "validity_years": self.validity_years,
+                "review_years": self.review_years}
 
 
 @dataclass
@@ -62,6 +78,7 @@ class CourseFields:
     required_minutes: int
     practical_required: bool = False
     description: dict[str, str] = field(default_factory=dict)
+    certificate: CertificateFields | None = None  # None: the course issues no certificate
 
 
 @dataclass
@@ -147,10 +164,32 @@ def _check_course(fields: CourseFields, problems: _Problems) -> CourseFields:
         problems.add(["credit_hours"], _("Enter a number of class hours from 0 to 1000."))
     if not 0 <= fields.required_minutes <= 100_000:
         problems.add(["required_minutes"], _("Enter a number of minutes from 0 to 100000."))
+    certificate = _check_certificate(fields.certificate, problems)
     return CourseFields(title=title, job_category=fields.job_category, kind=fields.kind,
                         credit_hours=fields.credit_hours, required_minutes=fields.required_minutes,
                         practical_required=bool(fields.practical_required),
-                        description=description)
+                        description=description, certificate=certificate)
+
+
+def _check_certificate(fields: CertificateFields | None,
+                       problems: _Problems) -> CertificateFields | None:
+    if fields is None:
+        return None
+    title = _clean_localized(fields.title, ["certificate", "title"], problems, required=True)
+    validity, review = fields.validity_years, fields.review_years
+    if not 1 <= validity <= CERTIFICATE_YEARS_MAX:
+        problems.add(["certificate", "validity_years"],
+                     _("The certificate is valid for 1 to {n} years.").format(
+                         n=CERTIFICATE_YEARS_MAX))
+    if not 1 <= review <= CERTIFICATE_YEARS_MAX:
+        problems.add(["certificate", "review_years"],
+                     _("Give the years between reviews, 1 to {n}.").format(
+                         n=CERTIFICATE_YEARS_MAX))
+    elif 1 <= validity <= CERTIFICATE_YEARS_MAX and review > validity:
+        problems.add(["certificate", "review_years"],
+                     _("The review falls due within the validity ({n} years) at the latest.")
+                     .format(n=validity))
+    return CertificateFields(title=title, validity_years=validity, review_years=review)
 
 
 def _check_lesson(kind: str, fields: LessonFields, problems: _Problems) -> LessonFields:
@@ -339,7 +378,9 @@ def create_draft(*, db: Session, code: str, fields: CourseFields, by: User,
                     description=clean.description, job_category=clean.job_category,
                     kind=clean.kind, credit_hours=clean.credit_hours,
                     required_minutes=clean.required_minutes,
-                    practical_required=clean.practical_required, created_by=by.id, modules=[])
+                    practical_required=clean.practical_required,
+                    certificate=clean.certificate.as_block() if clean.certificate else None,
+                    created_by=by.id, modules=[])
     db.add(course)
     _flush_new_version(db, course)
     _audit(db, "course.draft_created", course, by, ip)
@@ -372,6 +413,7 @@ def new_version(*, db: Session, course: Course, by: User, ip: str | None = None)
                 media_key=lesson.media_key, duration_seconds=lesson.duration_seconds,
                 hotspots=_copy(lesson.hotspots) or []))
     db.flush()
+    exams.copy_exam(db=db, source=course, target=draft)
     _audit(db, "course.version_created", draft, by, ip, copied_from=course.id)
     return draft
 
@@ -399,22 +441,53 @@ def update_course(*, db: Session, course: Course, fields: CourseFields, by: User
     course.credit_hours = clean.credit_hours
     course.required_minutes = clean.required_minutes
     course.practical_required = clean.practical_required
+    course.certificate = _merged_certificate(course.certificate, clean.certificate)
     db.flush()
     _audit(db, "course.draft_updated", course, by, ip)
     return course
+
+
+def _merged_certificate(current: dict[str, Any] | None,
+                        fields: CertificateFields | None) -> dict[str, Any] | None:
+    # Keys a package may add beside the three edited here are kept.
+    if fields is None:
+        return None
+    return {**_copy(current or {}), **fields.as_block()}
+
+
+def certificate_fields(course: Course) -> CertificateFields | None:
+    """A course's certificate block as the fields an author edits."""
+    block = course.certificate
+    if not block:
+        return None
+    return CertificateFields(title=dict(block.get("title") or {}),
+                             validity_years=int(block.get("validity_years") or 0),
+                             review_years=int(block.get("review_years") or 0))
 
 
 def discard_draft(*, db: Session, course: Course, by: User, ip: str | None = None) -> None:
     """Delete a draft with its modules and lessons (media files stay: others may share them)."""
     ensure_draft(course)
     _audit(db, "course.draft_discarded", course, by, ip)
+    exams.delete_exam_of_draft(db=db, course=course)
     db.delete(course)
     db.flush()
 
 
-def publish_problems(course: Course) -> list[dict[str, Any]]:
-    """What keeps a draft from being published ({loc, msg} each); empty when it is ready."""
+def publish_problems(course: Course, *, db: Session) -> list[dict[str, Any]]:
+    """What keeps a draft from being published ({loc, msg} each); empty when it is ready:
+    its content, its exam (a course with a certificate, an exam block or a special-operations
+    job category needs a drawable one) and the rule profile's minimums for special operations."""
     problems = _Problems()
+    _content_problems(course, problems)
+    profile = profiles.active_profile(db=db)
+    _exam_problems(db, course, profile.code, profile.data, problems)
+    if course.job_category in reference.special_operation_codes():
+        _special_operation_problems(course, profile.code, profile.data, problems)
+    return problems.items
+
+
+def _content_problems(course: Course, problems: _Problems) -> None:
     if not (course.title or {}).get("en"):
         problems.add(["title", "en"], _("The course needs an English title."))
     if not course.modules:
@@ -437,7 +510,112 @@ def publish_problems(course: Course) -> list[dict[str, Any]]:
                     where=where))
             if lesson.minutes < 1:
                 problems.add(loc, _("{where}: the study time is missing.").format(where=where))
-    return problems.items
+
+
+def needs_exam(course: Course) -> bool:
+    """Whether a course cannot go without a theory exam: it issues a certificate, declares an
+    exam, or trains a special operation (whose certificate needs a theory pass)."""
+    return bool(course.certificate or course.exam_spec) or \
+        course.job_category in reference.special_operation_codes()
+
+
+def _exam_problems(db: Session, course: Course, profile_code: str, rules: dict[str, Any],
+                   problems: _Problems) -> None:
+    exam = exams.exam_of(db=db, course_id=course.id)
+    if exam is not None:
+        duration, pass_mark, attempts = exam.duration_minutes, exam.pass_mark, exam.max_attempts
+        blueprint = list(exam.blueprint or [])
+    elif course.exam_spec:
+        spec = course.exam_spec
+        duration, pass_mark = int(spec.get("duration_minutes", 0)), int(spec.get("pass_mark", 0))
+        attempts, blueprint = int(spec.get("max_attempts", 0)), list(spec.get("blueprint") or [])
+    else:
+        if needs_exam(course):
+            problems.add(["exam"], _(
+                "This course needs a theory exam (it issues a certificate or trains a special "
+                "operation): set up the exam of version {version} in the question bank {code}.")
+                .format(version=course.version, code=course.code))
+        return
+    if sum(int(item.get("count", 0)) for item in blueprint) < 1:
+        problems.add(["exam", "blueprint"], _("The exam draws no questions: choose how many "
+                                              "questions to draw from each category."))
+    available = exam_bank.available_counts(db=db, bank=exam.bank if exam else course.code)
+    for item in blueprint:
+        have, need = available.get(item["category"], 0), int(item["count"])
+        if need > have:
+            problems.add(["exam", "blueprint"], _(
+                "The exam draws {need} questions from category {category}, which has {have} "
+                "active questions.").format(need=need, category=item["category"], have=have))
+    if course.job_category not in reference.special_operation_codes():
+        return
+    rule = (rules.get("special_operations") or {}).get("exam") or {}
+    if "duration_minutes" in rule and duration < int(rule["duration_minutes"]):
+        problems.add(["exam", "duration_minutes"], _(
+            "Special-operations exams last {n} minutes (rule profile {profile}: "
+            "special_operations.exam.duration_minutes); this exam lasts {m}.").format(
+                n=int(rule["duration_minutes"]), profile=profile_code, m=duration))
+    if "pass_mark" in rule and pass_mark < int(rule["pass_mark"]):
+        problems.add(["exam", "pass_mark"], _(
+            "Special-operations exams pass at {n} points or more (rule profile {profile}: "
+            "special_operations.exam.pass_mark); this exam passes at {m}.").format(
+                n=int(rule["pass_mark"]), profile=profile_code, m=pass_mark))
+    if "attempts" in rule and attempts > int(rule["attempts"]):
+        problems.add(["exam", "max_attempts"], _(
+            "Special-operations exams allow at most {n} attempts (rule profile {profile}: "
+            "special_operations.exam.attempts); this exam allows {m}.").format(
+                n=int(rule["attempts"]), profile=profile_code, m=attempts))
+
+
+def _minimum_hours(course: Course, rules: dict[str, Any]) -> tuple[float, str] | None:
+    """The class hours a special-operations course must give, with the profile key it comes
+    from: review courses the review training, refreshers the annual hours, initial courses
+    (and any course issuing the certificate) the initial training; None for other courses."""
+    special = rules.get("special_operations") or {}
+    if course.kind == CourseKind.REVIEW.value:
+        value = (special.get("certificate") or {}).get("review_training_hours")
+        key = "special_operations.certificate.review_training_hours"
+    elif course.kind == CourseKind.REFRESHER.value:
+        value, key = special.get("annual_hours"), "special_operations.annual_hours"
+    elif course.kind == CourseKind.INITIAL.value or course.certificate:
+        value, key = special.get("initial_hours"), "special_operations.initial_hours"
+    else:
+        return None
+    return (float(value), key) if value is not None else None
+
+
+def _special_operation_problems(course: Course, profile_code: str, rules: dict[str, Any],
+                                problems: _Problems) -> None:
+    minimum = _minimum_hours(course, rules)
+    if minimum is not None:
+        hours, key = minimum
+        if course.credit_hours < hours:
+            problems.add(["credit_hours"], _(
+                "Special operations need at least {n} class hours (rule profile {profile}: "
+                "{key}); this course gives {h}.").format(
+                    n=f"{hours:g}", profile=profile_code, key=key, h=f"{course.credit_hours:g}"))
+        online = int((rules.get("class_hour_minutes") or {}).get("online", 0))
+        minutes = math.ceil(hours * online)
+        if course.required_minutes < minutes:
+            problems.add(["required_minutes"], _(
+                "Special operations need at least {m} minutes of credited online study: {n} "
+                "class hours of {k} minutes (rule profile {profile}: {key} and "
+                "class_hour_minutes.online); this course requires {r}.").format(
+                    m=minutes, n=f"{hours:g}", k=online, profile=profile_code, key=key,
+                    r=course.required_minutes))
+    if course.kind == CourseKind.INITIAL.value and not course.certificate:
+        problems.add(["certificate"], _(
+            "An initial special-operations course issues the operations certificate: give it "
+            "the certificate settings."))
+    limits = (rules.get("special_operations") or {}).get("certificate") or {}
+    block = course.certificate or {}
+    for name, label in (("validity_years", "special_operations.certificate.validity_years"),
+                        ("review_years", "special_operations.certificate.review_years")):
+        if block and name in limits and int(block.get(name) or 0) > int(limits[name]):
+            problems.add(["certificate", name], _(
+                "Special-operations certificates allow at most {n} years here (rule profile "
+                "{profile}: {key}); this course sets {m}.").format(
+                    n=int(limits[name]), profile=profile_code, key=label,
+                    m=int(block.get(name) or 0)))
 
 
 def publish(*, db: Session, course: Course, by: User, ip: str | None = None) -> Course:
@@ -452,7 +630,7 @@ def publish(*, db: Session, course: Course, by: User, ip: str | None = None) -> 
                          "version instead.").format(newer=newer, code=course.code,
                                                     version=course.version),
                        code="newer_version_exists")
-    problems = publish_problems(course)
+    problems = publish_problems(course, db=db)
     if problems:
         raise Invalid(_("The draft is not complete yet; nothing was published."),
                       errors=problems, code="draft_incomplete")

@@ -8,16 +8,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from app import media
 from app.accounts.api import client_ip
 from app.accounts.deps import require
 from app.accounts.models import Role, User
-from app.courses import authoring, service
 from app.bounds import DbInt, Id
+from app.courses import authoring, service
 from app.courses.models import Course, Lesson, Module
 from app.db import SessionDep
 from app.errors import NotFound
+from app.exams import service as exams
 from app.i18n import gettext as _
 
 router = APIRouter(prefix="/api/v1/authoring", tags=["authoring"])
@@ -80,6 +82,14 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class CertificateIn(_In):
+    """The certificate the course issues (as a course package's `certificate` block)."""
+
+    title: dict[str, str]
+    validity_years: DbInt
+    review_years: DbInt
+
+
 class CourseCreateIn(_In):
     code: str
     title: dict[str, str]
@@ -89,6 +99,7 @@ class CourseCreateIn(_In):
     credit_hours: float = 0
     required_minutes: DbInt = 0
     practical_required: bool = False
+    certificate: CertificateIn | None = None
 
 
 class CourseUpdateIn(_In):
@@ -99,6 +110,7 @@ class CourseUpdateIn(_In):
     credit_hours: float | None = None
     required_minutes: DbInt | None = None
     practical_required: bool | None = None
+    certificate: CertificateIn | None = None  # null removes it; left out keeps it
 
 
 class ModuleIn(_In):
@@ -169,13 +181,24 @@ class AuthoringCourseSummary(BaseModel):
     credit_hours: float
     required_minutes: int
     practical_required: bool
+    certificate: dict[str, Any] | None
     created_at: datetime
     published_at: datetime | None
+
+
+class AuthoringExamOut(BaseModel):
+    id: int
+    duration_minutes: int
+    pass_mark: int
+    max_attempts: int
+    question_count: int
+    blueprint: list[dict[str, Any]]
 
 
 class AuthoringCourseOut(AuthoringCourseSummary):
     description: dict[str, str]
     modules: list[AuthoringModuleOut]
+    exam: AuthoringExamOut | None
     publish_problems: list[dict[str, Any]]
 
 
@@ -200,17 +223,30 @@ def summary_out(course: Course) -> AuthoringCourseSummary:
         id=course.id, code=course.code, version=course.version, status=course.status,
         title=dict(course.title), job_category=course.job_category, kind=course.kind,
         credit_hours=course.credit_hours, required_minutes=course.required_minutes,
-        practical_required=course.practical_required, created_at=course.created_at,
-        published_at=course.published_at)
+        practical_required=course.practical_required,
+        certificate=dict(course.certificate) if course.certificate else None,
+        created_at=course.created_at, published_at=course.published_at)
 
 
-def course_out(course: Course) -> AuthoringCourseOut:
-    """A course version with its whole structure (modules and lessons loaded)."""
+def course_out(course: Course, db: Session) -> AuthoringCourseOut:
+    """A course version with its whole structure (modules and lessons loaded) and its exam."""
+    exam = exams.exam_of(db=db, course_id=course.id)
     return AuthoringCourseOut(
         **summary_out(course).model_dump(), description=dict(course.description or {}),
         modules=[module_out(m) for m in course.modules],
-        publish_problems=authoring.publish_problems(course)
+        exam=AuthoringExamOut(
+            id=exam.id, duration_minutes=exam.duration_minutes, pass_mark=exam.pass_mark,
+            max_attempts=exam.max_attempts, question_count=exams.question_count(exam),
+            blueprint=[dict(item) for item in exam.blueprint]) if exam else None,
+        publish_problems=authoring.publish_problems(course, db=db)
         if course.status == "draft" else [])
+
+
+def _certificate(body: CertificateIn | None) -> authoring.CertificateFields | None:
+    if body is None:
+        return None
+    return authoring.CertificateFields(title=body.title, validity_years=body.validity_years,
+                                       review_years=body.review_years)
 
 
 def _hotspots(items: list[HotspotIn] | None) -> list[authoring.Hotspot] | None:
@@ -231,7 +267,9 @@ def _fields(course: Course, body: CourseUpdateIn) -> authoring.CourseFields:
         kind=pick(body.kind, course.kind), credit_hours=pick(body.credit_hours,
                                                              course.credit_hours),
         required_minutes=pick(body.required_minutes, course.required_minutes),
-        practical_required=pick(body.practical_required, course.practical_required))
+        practical_required=pick(body.practical_required, course.practical_required),
+        certificate=_certificate(body.certificate) if "certificate" in body.model_fields_set
+        else authoring.certificate_fields(course))
 
 
 # --- courses --------------------------------------------------------------------------------
@@ -251,15 +289,16 @@ def create_draft(request: Request, body: CourseCreateIn, db: SessionDep,
         fields=authoring.CourseFields(
             title=body.title, description=body.description, job_category=body.job_category,
             kind=body.kind, credit_hours=body.credit_hours,
-            required_minutes=body.required_minutes, practical_required=body.practical_required))
-    return course_out(course)
+            required_minutes=body.required_minutes, practical_required=body.practical_required,
+            certificate=_certificate(body.certificate)))
+    return course_out(course, db)
 
 
 @router.get("/courses/{course_id}", response_model=AuthoringCourseOut)
-def get_course(course: AuthoredCourse) -> AuthoringCourseOut:
+def get_course(db: SessionDep, course: AuthoredCourse) -> AuthoringCourseOut:
     """A course version with modules, lessons (text, media, hotspots) and, for a draft, what
     still keeps it from being published."""
-    return course_out(course)
+    return course_out(course, db)
 
 
 @router.patch("/courses/{course_id}", response_model=AuthoringCourseOut)
@@ -268,7 +307,7 @@ def update_course(request: Request, body: CourseUpdateIn, db: SessionDep, user: 
     """Change a draft's fields (those given)."""
     authoring.update_course(db=db, course=course, fields=_fields(course, body), by=user,
                             ip=client_ip(request))
-    return course_out(course)
+    return course_out(course, db)
 
 
 @router.delete("/courses/{course_id}", status_code=204)
@@ -285,7 +324,7 @@ def new_version(request: Request, db: SessionDep, user: Author,
                 course: AuthoredCourse) -> AuthoringCourseOut:
     """A draft copying this published or archived version, as the next version."""
     draft = authoring.new_version(db=db, course=course, by=user, ip=client_ip(request))
-    return course_out(draft)
+    return course_out(draft, db)
 
 
 @router.post("/courses/{course_id}/publish", response_model=AuthoringCourseOut)
@@ -294,7 +333,7 @@ def publish(request: Request, db: SessionDep, user: Author,
     """Publish a complete draft (422 draft_incomplete lists what is missing); older
     published versions are archived, their enrolments stay on them."""
     authoring.publish(db=db, course=course, by=user, ip=client_ip(request))
-    return course_out(course)
+    return course_out(course, db)
 
 
 @router.post("/courses/{course_id}/archive", response_model=AuthoringCourseOut)
@@ -302,7 +341,7 @@ def archive(request: Request, db: SessionDep, user: Author,
             course: AuthoredCourse) -> AuthoringCourseOut:
     """Close a published version to new enrolments (running ones continue)."""
     authoring.archive(db=db, course=course, by=user, ip=client_ip(request))
-    return course_out(course)
+    return course_out(course, db)
 
 
 @router.put("/courses/{course_id}/order", response_model=AuthoringCourseOut)
@@ -311,7 +350,7 @@ def reorder(body: OrderIn, db: SessionDep, user: Author,
     """Put every module, and every lesson in them, in this order."""
     authoring.reorder(db=db, course=course, by=user,
                       order=[(m.id, list(m.lessons)) for m in body.modules])
-    return course_out(course)
+    return course_out(course, db)
 
 
 # --- modules --------------------------------------------------------------------------------

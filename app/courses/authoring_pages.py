@@ -33,8 +33,10 @@ from app.courses.models import MARKDOWN_KINDS, Course, CourseKind, CourseStatus,
 from app.courses.pages import course_context
 from app.db import SessionDep
 from app.errors import Conflict, Invalid, NotFound
+from app.exams import service as exams
 from app.i18n import get_locale
 from app.i18n import gettext as _
+from app.learning import profiles
 from app.organisations import reference
 from app.web import FormDep, flash, markup, redirect, render
 from app.web import form_text as _text
@@ -81,28 +83,50 @@ def _upload(form: FormData, kind: str) -> bytes | None:
 
 
 def _course_fields(form: FormData) -> authoring.CourseFields:
+    certificate = None
+    if _text(form, "issues_certificate") == "on":
+        certificate = authoring.CertificateFields(
+            title=_localized(form, "certificate_title"),
+            validity_years=_number(_text(form, "certificate_validity_years"), int, 0),
+            review_years=_number(_text(form, "certificate_review_years"), int, 0))
     return authoring.CourseFields(
         title=_localized(form, "title"), description=_localized(form, "description"),
         job_category=_text(form, "job_category"), kind=_text(form, "kind"),
         credit_hours=_number(_text(form, "credit_hours") or "0", float, math.nan),
         required_minutes=_number(_text(form, "required_minutes") or "0", int, -1),
-        practical_required=_text(form, "practical_required") == "on")
+        practical_required=_text(form, "practical_required") == "on", certificate=certificate)
 
 
-def _course_values(course: Course) -> dict[str, Any]:
+def _certificate_defaults(db: SessionDep) -> dict[str, Any]:
+    """Validity and review years of a new certificate: the active rule profile's."""
+    rules = profiles.active_profile(db=db).data.get("special_operations", {}).get(
+        "certificate", {})
+    return {"certificate_validity_years": str(rules.get("validity_years", "")),
+            "certificate_review_years": str(rules.get("review_years", ""))}
+
+
+def _course_values(db: SessionDep, course: Course) -> dict[str, Any]:
     values: dict[str, Any] = {
         "code": course.code, "job_category": course.job_category, "kind": course.kind,
         "credit_hours": f"{course.credit_hours:g}", "required_minutes": course.required_minutes,
-        "practical_required": course.practical_required}
+        "practical_required": course.practical_required,
+        "issues_certificate": bool(course.certificate), **_certificate_defaults(db)}
+    certificate = authoring.certificate_fields(course)
+    if certificate is not None:
+        values["certificate_validity_years"] = str(certificate.validity_years)
+        values["certificate_review_years"] = str(certificate.review_years)
     for locale in authoring.LOCALES:
         values[f"title_{locale}"] = (course.title or {}).get(locale, "")
         values[f"description_{locale}"] = (course.description or {}).get(locale, "")
+        values[f"certificate_title_{locale}"] = \
+            certificate.title.get(locale, "") if certificate else ""
     return values
 
 
 def _form_values(form: FormData) -> dict[str, Any]:
     values: dict[str, Any] = {key: _text(form, key) for key in form if key != "csrf_token"}
     values["practical_required"] = values.get("practical_required") == "on"
+    values["issues_certificate"] = values.get("issues_certificate") == "on"
     return values
 
 
@@ -131,10 +155,11 @@ def author_home(request: Request, db: SessionDep, user: Author) -> Response:
 
 
 @router.get("/author/new", name="author_new")
-def author_new(request: Request, user: Author) -> Response:
+def author_new(request: Request, db: SessionDep, user: Author) -> Response:
     """The form for a new course draft."""
     return render(request, "authoring/new.html", {
-        **_context(), "values": {"credit_hours": "0", "required_minutes": "0"}, "errors": {}})
+        **_context(), "values": {"credit_hours": "0", "required_minutes": "0",
+                                 **_certificate_defaults(db)}, "errors": {}})
 
 
 @router.post("/author/new", name="author_create")
@@ -160,10 +185,11 @@ def _editor(request: Request, db: SessionDep, course: Course, *, status_code: in
             **extra: Any) -> Response:
     context: dict[str, Any] = {
         **_context(), "course": course, "is_draft": course.status == CourseStatus.DRAFT.value,
-        "values": _course_values(course), "errors": {}, "module_errors": {},
+        "values": _course_values(db, course), "errors": {}, "module_errors": {},
         "module_values": {}, "publish_errors": None,
-        "problems": authoring.publish_problems(course)
+        "problems": authoring.publish_problems(course, db=db)
         if course.status == CourseStatus.DRAFT.value else [],
+        "exam": exams.exam_of(db=db, course_id=course.id),
         "draft": authoring.draft_of(db=db, code=course.code),
         "first_lesson": next((lesson for m in course.modules for lesson in m.lessons), None)}
     context.update(extra)

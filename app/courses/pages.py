@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from app import media
@@ -14,7 +15,7 @@ from app.accounts.models import Role
 from app.courses import service
 from app.courses.authoring import status_label
 from app.courses.deps import VisibleCourse
-from app.courses.models import CourseKind
+from app.courses.models import Course, CourseKind
 from app.db import SessionDep
 from app.errors import AppError, NotFound
 from app.i18n import N_, get_locale, ngettext
@@ -82,10 +83,17 @@ def course_enrol(request: Request, db: SessionDep, user: CurrentUser,
     worker = organisations.worker_of_user(db=db, user_id=user.id)
     if worker is None:
         raise NotFound(_("You are not on an enterprise roster, so you cannot enrol."))
-    enrolment = learning.enrol(db=db, course=course, workers=[worker], by=user,
-                               ip=client_ip(request))[0]
-    flash(request, _("You are enrolled. Start with the first lesson."))
-    return redirect(request.url_for("enrolment", enrolment_id=enrolment.id).path)
+    result = learning.enrol_workers(db=db, course=course, workers=[worker], by=user,
+                                    ip=client_ip(request))[0]
+    if result.outcome == learning.EnrolOutcome.ENROLLED.value:
+        flash(request, _("You are enrolled. Start with the first lesson."))
+    elif result.outcome == learning.EnrolOutcome.ALREADY_ENROLLED.value:
+        flash(request, _("You are already enrolled in this course."), "info")
+    else:
+        flash(request, _("You are enrolled in version {version} of this course, which you "
+                         "continue; ask your enterprise if you should move to version "
+                         "{new}.").format(version=result.version, new=course.version), "info")
+    return redirect(request.url_for("enrolment", enrolment_id=result.enrolment.id).path)
 
 
 @router.post("/enterprises/{enterprise_id}/enrol", name="enterprise_enrol")
@@ -93,8 +101,11 @@ def enterprise_enrol(request: Request, db: SessionDep, user: CurrentUser, enterp
                      course_id: Annotated[int, Form()],
                      worker_ids: Annotated[list[int] | None, Form()] = None,
                      job_category: Annotated[str, Form()] = "",
-                     deadline: Annotated[str, Form()] = "") -> Response:
-    """Enrol chosen staff, or a whole job category, from the roster page."""
+                     deadline: Annotated[str, Form()] = "",
+                     move: Annotated[str, Form()] = "") -> Response:
+    """Enrol chosen staff, or a whole job category, from the roster page; say what happened
+    to each; staff on an earlier version are moved only when `move` is ticked (the move page
+    asks)."""
     enterprise = organisations.get_enterprise_or_404(db=db, enterprise_id=enterprise_id)
     if not organisations.can_see_enterprise(user, enterprise):
         raise NotFound(_("No such enterprise."))
@@ -110,16 +121,97 @@ def enterprise_enrol(request: Request, db: SessionDep, user: CurrentUser, enterp
             enterprise_id=enterprise.id, job_category=job_category)
         if not workers:
             raise AppError(_("Nobody on the roster has that job category."))
-        enrolments = learning.enrol(db=db, course=course, workers=workers, by=user,
-                                    deadline=parse_iso_date(deadline), ip=client_ip(request))
+        results = learning.enrol_workers(db=db, course=course, workers=workers, by=user,
+                                         deadline=parse_iso_date(deadline), move=move == "on",
+                                         ip=client_ip(request))
     except AppError as exc:
         detail = "; ".join(str(e.get("msg")) for e in exc.extra.get("errors", [])) or exc.message
         flash(request, detail, "error")
         return redirect(back)
-    flash(request, ngettext("{n} worker enrolled in {course}.", "{n} workers enrolled in {course}.",
-                            len(enrolments)).format(n=len(enrolments),
-                                                    course=service.localized(course.title)))
+    names = {w.id: w.full_name for w in workers}
+    for message, category in enrolment_messages(results, names, course):
+        flash(request, message, category)
+    waiting = [r.enrolment.worker_id for r in results
+               if r.outcome == learning.EnrolOutcome.OTHER_VERSION.value
+               and r.enrolment.status == "active"]
+    if waiting:
+        # Moving is a choice with consequences: ask, on a page of its own.
+        query = urlencode([("course_id", course.id), *(("worker_ids", i) for i in waiting)])
+        return redirect(request.url_for("enterprise_enrol_move",
+                                        enterprise_id=enterprise.id).path + "?" + query)
     return redirect(request.url_for("enterprise_enrolments", enterprise_id=enterprise.id).path)
+
+
+def _names(results: list[learning.EnrolResult], names: dict[int, str]) -> str:
+    shown = [_("{name} (version {version})").format(name=names.get(r.enrolment.worker_id, "?"),
+                                                     version=r.version) for r in results[:10]]
+    if len(results) > 10:
+        shown.append(_("and {n} more").format(n=len(results) - 10))
+    return ", ".join(shown)
+
+
+def enrolment_messages(results: list[learning.EnrolResult], names: dict[int, str],
+                       course: Course) -> list[tuple[str, str]]:
+    """What an enrolment request did, in words, one message per kind of outcome."""
+    title = service.localized(course.title)
+    by_outcome: dict[str, list[learning.EnrolResult]] = {}
+    for result in results:
+        by_outcome.setdefault(result.outcome, []).append(result)
+    messages: list[tuple[str, str]] = []
+    new = by_outcome.get(learning.EnrolOutcome.ENROLLED.value, [])
+    if new:
+        messages.append((ngettext("{n} worker enrolled in {course}.",
+                                  "{n} workers enrolled in {course}.", len(new)).format(
+                                      n=len(new), course=title), "success"))
+    moved = by_outcome.get(learning.EnrolOutcome.MOVED.value, [])
+    if moved:
+        messages.append((ngettext(
+            "{n} worker moved to version {version}: {names}. Progress in unchanged lessons "
+            "carries over; the study-hours record keeps all time studied.",
+            "{n} workers moved to version {version}: {names}. Progress in unchanged lessons "
+            "carries over; the study-hours record keeps all time studied.", len(moved)).format(
+                n=len(moved), version=course.version,
+                names=", ".join(names.get(r.enrolment.worker_id, "?") for r in moved[:10])),
+            "success"))
+    already = by_outcome.get(learning.EnrolOutcome.ALREADY_ENROLLED.value, [])
+    if already:
+        messages.append((ngettext("{n} worker was already enrolled in this version; nothing "
+                                  "changed for them.",
+                                  "{n} workers were already enrolled in this version; nothing "
+                                  "changed for them.", len(already)).format(n=len(already)),
+                         "info"))
+    other = by_outcome.get(learning.EnrolOutcome.OTHER_VERSION.value, [])
+    studying = [r for r in other if r.enrolment.status == "active"]
+    completed = [r for r in other if r.enrolment.status != "active"]
+    if studying:
+        messages.append((ngettext(
+            "{n} worker is studying an earlier version and was not moved: {names}.",
+            "{n} workers are studying an earlier version and were not moved: {names}.",
+            len(studying)).format(n=len(studying), names=_names(studying, names)), "info"))
+    if completed:
+        messages.append((ngettext(
+            "{n} worker has completed an earlier version and was not enrolled again: {names}.",
+            "{n} workers have completed an earlier version and were not enrolled again: "
+            "{names}.", len(completed)).format(n=len(completed),
+                                               names=_names(completed, names)), "info"))
+    return messages
+
+
+@router.get("/enterprises/{enterprise_id}/enrol/move", name="enterprise_enrol_move")
+def enterprise_enrol_move(request: Request, db: SessionDep, user: CurrentUser,
+                          enterprise_id: int, course_id: int,
+                          worker_ids: Annotated[list[int] | None, Query()] = None) -> Response:
+    """Offer to move staff who study an earlier version of a course to its published one."""
+    enterprise = organisations.get_enterprise_or_404(db=db, enterprise_id=enterprise_id)
+    if not organisations.can_manage_enterprise(user, enterprise.id):
+        raise NotFound(_("No such enterprise."))
+    course = service.get_course_or_404(db=db, course_id=course_id)
+    workers = learning.workers_for_enrolment(db=db, by=user, worker_ids=worker_ids or [])
+    rows = [r for r in learning.earlier_version_enrolments(db=db, course=course, workers=workers)
+            if r.enrolment.status == "active"]
+    return render(request, "courses/move.html", {
+        **course_context(), "course": course, "enterprise": enterprise, "rows": rows,
+        "names": {w.id: w.full_name for w in workers}})
 
 
 @router.get("/media/{key}", name="media")

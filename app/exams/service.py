@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -59,6 +59,39 @@ def sync_exam(*, db: Session, course: Course) -> Exam | None:
                       for b in spec["blueprint"]]
     db.flush()
     return exam
+
+
+def copy_exam(*, db: Session, source: Course, target: Course) -> Exam | None:
+    """Give a new version of a course the exam of the version it was copied from (every
+    setting and the blueprint; the bank is the course code, so the questions are shared).
+    Without an exam row, the source's exam block is used; None when it has neither."""
+    exam = db.scalar(select(Exam).where(Exam.course_id == source.id))
+    if exam is None:
+        return sync_exam(db=db, course=target) if target.exam_spec else None
+    copy = Exam(course_id=target.id, bank=exam.bank, title=dict(exam.title or {}),
+                duration_minutes=exam.duration_minutes, pass_mark=exam.pass_mark,
+                max_attempts=exam.max_attempts, requires_completion=exam.requires_completion,
+                blueprint=[dict(item) for item in exam.blueprint],
+                available_from=exam.available_from, available_until=exam.available_until,
+                review_mode=exam.review_mode, one_per_screen=exam.one_per_screen)
+    db.add(copy)
+    db.flush()
+    return copy
+
+
+def delete_exam_of_draft(*, db: Session, course: Course) -> None:
+    """Remove the exam of a draft being discarded (a draft has no enrolments, so its exam has
+    no attempts; extra time granted on it goes with it)."""
+    exam_id = db.scalar(select(Exam.id).where(Exam.course_id == course.id))
+    if exam_id is None:
+        return
+    db.execute(delete(ExtraTime).where(ExtraTime.exam_id == exam_id))
+    db.execute(delete(Exam).where(Exam.id == exam_id))
+
+
+def exam_of(*, db: Session, course_id: int) -> Exam | None:
+    """The exam of a course version, if it has one."""
+    return db.scalar(select(Exam).where(Exam.course_id == course_id))
 
 
 def exam_ids_for(*, db: Session, course_ids: Sequence[int]) -> dict[int, int]:

@@ -24,9 +24,9 @@ from app.learning.deps import (
 )
 from app.learning.models import OfflineClass
 from app.learning.schemas import (
-    EnrolmentBrief,
     EnrolmentCreate,
     EnrolmentOut,
+    EnrolmentResult,
     HeartbeatIn,
     HeartbeatOut,
     HotspotOut,
@@ -40,17 +40,23 @@ from app.organisations.models import Worker
 router = APIRouter(prefix="/api/v1", tags=["learning"])
 
 
-@router.post("/enrolments", response_model=list[EnrolmentBrief], status_code=201)
+@router.post("/enrolments", response_model=list[EnrolmentResult], status_code=201)
 def create_enrolments(request: Request, body: EnrolmentCreate, db: SessionDep,
-                      user: CurrentUser) -> list[EnrolmentBrief]:
-    """Enrol workers (enterprise admins: own staff; admins: anyone; a worker: itself)."""
+                      user: CurrentUser) -> list[EnrolmentResult]:
+    """Enrol workers (enterprise admins: own staff; admins: anyone; a worker: itself). Each
+    item says what happened (`outcome`); a worker on an earlier version stays there unless
+    `move` is true."""
     course = courses.get_course_or_404(db=db, course_id=body.course_id)
     if body.worker_ids is not None and not body.worker_ids:
         raise Invalid(errors=[{"loc": ["worker_ids"], "msg": _("Name at least one worker.")}])
     workers = service.workers_for_enrolment(db=db, by=user, worker_ids=body.worker_ids)
-    enrolments = service.enrol(db=db, course=course, workers=workers, by=user,
-                               deadline=body.deadline, ip=client_ip(request))
-    return [enrolment_brief(e) for e in enrolments]
+    results = service.enrol_workers(db=db, course=course, workers=workers, by=user,
+                                    deadline=body.deadline, move=body.move,
+                                    ip=client_ip(request))
+    return [EnrolmentResult(
+        **enrolment_brief(r.enrolment).model_dump(), outcome=r.outcome, version=r.version,
+        moved_from_id=r.moved_from.id if r.moved_from else None,
+        moved_from_version=r.moved_from_version) for r in results]
 
 
 @router.get("/enrolments/{enrolment_id}", response_model=EnrolmentOut)

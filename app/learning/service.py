@@ -3,9 +3,11 @@ completion, the study-hours ledger, offline classes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, func, select, text, update
@@ -34,9 +36,9 @@ from app.learning.models import (
 )
 from app.organisations import service as organisations
 from app.organisations.models import Worker
-
-
 from app.pagination import LIKE_ESCAPE, like_pattern
+
+
 def _insert(db: Session):  # type: ignore[no-untyped-def]
     return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
 
@@ -84,46 +86,161 @@ def _check_can_enrol(by: User, workers: Sequence[Worker]) -> None:
             raise Forbidden(_("You may only enrol yourself or your own enterprise's staff."))
 
 
+class EnrolOutcome(StrEnum):
+    """What enrolling did for one worker."""
+
+    ENROLLED = "enrolled"                          # a new enrolment in this version
+    ALREADY_ENROLLED = "already_enrolled"          # enrolled in this version already
+    OTHER_VERSION = "enrolled_in_other_version"    # stays on an earlier version (not moved)
+    MOVED = "moved"                                # moved from an earlier version to this one
+
+
+@dataclass
+class EnrolResult:
+    enrolment: Enrolment   # the enrolment the worker has now
+    outcome: str
+    version: int           # the course version that enrolment is on
+    moved_from: Enrolment | None = None
+    moved_from_version: int | None = None
+
+
 def enrol(*, db: Session, course: Course, workers: Sequence[Worker], by: User,
           deadline: date | None = None, ip: str | None = None) -> list[Enrolment]:
     """Enrol workers in a published course; a worker already enrolled in that course (this or
     another version) keeps the enrolment they have, which is returned instead."""
+    return [r.enrolment for r in enrol_workers(db=db, course=course, workers=workers, by=by,
+                                               deadline=deadline, ip=ip)]
+
+
+def _current_enrolments(db: Session, course: Course,
+                        worker_ids: Sequence[int]) -> dict[int, tuple[Enrolment, int]]:
+    """Each worker's running or completed enrolment in any version of the course's code, with
+    that version: one in this version first, else the newest."""
+    found: dict[int, tuple[Enrolment, int]] = {}
+    for enrolment, version in db.execute(
+            select(Enrolment, Course.version).join(Course, Course.id == Enrolment.course_id)
+            .where(Enrolment.worker_id.in_(worker_ids), Course.code == course.code,
+                   Enrolment.status.in_([EnrolmentStatus.ACTIVE.value,
+                                         EnrolmentStatus.COMPLETED.value]))
+            .order_by(Enrolment.id)):
+        held = found.get(enrolment.worker_id)
+        if held is None or held[0].course_id != course.id:
+            found[enrolment.worker_id] = (enrolment, version)
+    return found
+
+
+def enrol_workers(*, db: Session, course: Course, workers: Sequence[Worker], by: User,
+                  deadline: date | None = None, move: bool = False,
+                  ip: str | None = None) -> list[EnrolResult]:
+    """Enrol workers in a published course version, saying for each what happened: enrolled,
+    already enrolled in this version, or enrolled in an earlier version. A worker studying an
+    earlier version stays on it unless `move`: then that enrolment is withdrawn and a new one
+    in this version carries over the progress of every unchanged lesson (the study-hours ledger
+    keeps all credited time, so nothing is counted twice). A completed enrolment never moves."""
     if course.status != CourseStatus.PUBLISHED.value:
         raise Conflict(_("This course is not open for enrolment."), code="course_not_published")
     if deadline is not None and deadline < date.today():
         raise Invalid(errors=[{"loc": ["deadline"], "msg": _("The deadline is in the past.")}])
     _check_can_enrol(by, workers)
-    worker_ids = [w.id for w in workers]
-    existing = {e.worker_id: e for e in db.scalars(
-        select(Enrolment).join(Course).where(
-            Enrolment.worker_id.in_(worker_ids), Course.code == course.code,
-            Enrolment.status.in_([EnrolmentStatus.ACTIVE.value,
-                                  EnrolmentStatus.COMPLETED.value]))
-        .order_by(Enrolment.id))}
+    existing = _current_enrolments(db, course, [w.id for w in workers])
     lessons = courses.lessons_of(db=db, course_id=course.id)
-    result: list[Enrolment] = []
-    created: list[Enrolment] = []
+    results: list[EnrolResult] = []
+    created: list[EnrolResult] = []
     for worker in workers:
-        if worker.id in existing:
-            result.append(existing[worker.id])
-            continue
-        enrolment = Enrolment(course_id=course.id, worker_id=worker.id, enrolled_by=by.id,
-                              deadline=deadline, lessons_total=len(lessons))
-        db.add(enrolment)
-        created.append(enrolment)
-        result.append(enrolment)
+        held = existing.get(worker.id)
+        if held is not None:
+            enrolment, version = held
+            if enrolment.course_id == course.id:
+                results.append(EnrolResult(enrolment, EnrolOutcome.ALREADY_ENROLLED.value,
+                                           version))
+                continue
+            if not move or enrolment.status != EnrolmentStatus.ACTIVE.value:
+                results.append(EnrolResult(enrolment, EnrolOutcome.OTHER_VERSION.value,
+                                           version))
+                continue
+        new = Enrolment(course_id=course.id, worker_id=worker.id, enrolled_by=by.id,
+                        deadline=deadline if deadline or held is None else held[0].deadline,
+                        lessons_total=len(lessons))
+        db.add(new)
+        if held is None:
+            result = EnrolResult(new, EnrolOutcome.ENROLLED.value, course.version)
+        else:
+            held[0].status = EnrolmentStatus.WITHDRAWN.value
+            result = EnrolResult(new, EnrolOutcome.MOVED.value, course.version,
+                                 moved_from=held[0], moved_from_version=held[1])
+        created.append(result)
+        results.append(result)
     db.flush()
-    for enrolment in created:
-        db.add_all(LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id)
-                   for lesson in lessons)
+    carried = _carry_over(db, lessons, [r.moved_from for r in created if r.moved_from])
+    for result in created:
+        enrolment = result.enrolment
+        old = carried.get(result.moved_from.id, {}) if result.moved_from else {}
+        rows = [LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id,
+                               **old.get(lesson.id, {})) for lesson in lessons]
+        db.add_all(rows)
+        if old:
+            enrolment.credited_seconds = sum(int(r.credited_seconds or 0) for r in rows)
+            enrolment.lessons_completed = sum(1 for r in rows if r.completed_at is not None)
+            _maybe_complete_course(enrolment, course, utcnow())
     if created:
-        db.execute(_insert(db)(StudyClock).values([{"worker_id": e.worker_id} for e in created])
+        db.execute(_insert(db)(StudyClock).values(
+            [{"worker_id": r.enrolment.worker_id} for r in created])
                    .on_conflict_do_nothing(index_elements=["worker_id"]))
-        accounts.record_audit(db=db, action="enrolment.created", actor=by, object_type="course",
-                              object_id=course.id, ip=ip,
-                              detail={"code": course.code, "workers": [e.worker_id
-                                                                       for e in created]})
+        fresh = [r.enrolment.worker_id for r in created if r.moved_from is None]
+        moved = [{"worker_id": r.enrolment.worker_id, "from_enrolment": r.moved_from.id,
+                  "from_version": r.moved_from_version, "to_enrolment": r.enrolment.id}
+                 for r in created if r.moved_from is not None]
+        if fresh:
+            accounts.record_audit(db=db, action="enrolment.created", actor=by,
+                                  object_type="course", object_id=course.id, ip=ip,
+                                  detail={"code": course.code, "workers": fresh})
+        if moved:
+            accounts.record_audit(db=db, action="enrolment.moved", actor=by,
+                                  object_type="course", object_id=course.id, ip=ip,
+                                  detail={"code": course.code, "version": course.version,
+                                          "moves": moved})
     db.flush()
+    return results
+
+
+def earlier_version_enrolments(*, db: Session, course: Course,
+                               workers: Sequence[Worker]) -> list[EnrolResult]:
+    """The workers' enrolments in another version of the course (running or completed)."""
+    held = _current_enrolments(db, course, [w.id for w in workers])
+    return [EnrolResult(enrolment, EnrolOutcome.OTHER_VERSION.value, version)
+            for enrolment, version in held.values() if enrolment.course_id != course.id]
+
+
+def _lesson_signature(lesson: Lesson) -> str:
+    """What makes two lessons of different versions the same lesson for a learner."""
+    return json.dumps([lesson.kind, lesson.title, lesson.body, lesson.media_key, lesson.minutes,
+                       lesson.hotspots], sort_keys=True, ensure_ascii=False)
+
+
+def _carry_over(db: Session, lessons: Sequence[Lesson],
+                old: Sequence[Enrolment]) -> dict[int, dict[int, dict[str, Any]]]:
+    """Per old enrolment, the progress to copy onto each lesson of the new version that is
+    unchanged from a lesson of the old one (each old lesson used once)."""
+    result: dict[int, dict[int, dict[str, Any]]] = {}
+    for enrolment in old:
+        by_signature: dict[str, list[Lesson]] = {}
+        for lesson in courses.lessons_of(db=db, course_id=enrolment.course_id):
+            by_signature.setdefault(_lesson_signature(lesson), []).append(lesson)
+        progress = progress_of(db=db, enrolment=enrolment)
+        copies: dict[int, dict[str, Any]] = {}
+        for lesson in lessons:
+            matches = by_signature.get(_lesson_signature(lesson))
+            if not matches:
+                continue
+            row = progress.get(matches.pop(0).id)
+            if row is not None:
+                copies[lesson.id] = {
+                    "credited_seconds": row.credited_seconds,
+                    "position_seconds": row.position_seconds,
+                    "watched_seconds": row.watched_seconds,
+                    "found_hotspots": list(row.found_hotspots or []),
+                    "completed_at": row.completed_at}
+        result[enrolment.id] = copies
     return result
 
 

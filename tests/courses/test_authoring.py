@@ -578,7 +578,7 @@ def test_the_same_flows_through_the_api(client, db, trainer, published):
     package_files = _media_files()
     created = client.post(api, headers=auth, json={
         "code": "GAS-CHECK", "title": {"en": "Gas checks", "zh_CN": "瓦斯检查"},
-        "job_category": "coal.gas_inspection", "kind": "initial", "credit_hours": 8,
+        "job_category": "general.underground", "kind": "general", "credit_hours": 8,
         "required_minutes": 30})
     assert created.status_code == 201, created.text
     course = created.json()
@@ -701,3 +701,142 @@ def test_the_same_flows_through_the_api(client, db, trainer, published):
     assert refused.json()["errors"] == [{"loc": ["modules"], "msg": "Add at least one module."}]
     assert client.delete(f"{api}/{empty['id']}", headers=auth).status_code == 204
     assert client.get(f"{api}/{empty['id']}", headers=auth).status_code == 404
+
+
+# --- exams, certificates and rule checks (issue 9 items 7 and 10) ----------------------------
+
+def test_new_version_keeps_the_exam_and_its_blueprint(client, db, browser, published):
+    from app.exams.models import Exam
+
+    copied = browser.post(f"/author/courses/{published.id}/new-version")
+    v2_id = int(copied.headers["location"].rsplit("/", 1)[1])
+    with app_db.open_session(write=False) as s:
+        exams = {e.course_id: e for e in s.scalars(select(Exam))}
+    assert (exams[v2_id].duration_minutes, exams[v2_id].pass_mark, exams[v2_id].max_attempts,
+            exams[v2_id].blueprint, exams[v2_id].bank) == \
+        (30, 80, 2, [{"category": "basics", "count": 3}], "TEST-MINI")
+    assert exams[v2_id].id != exams[published.id].id
+    editor = browser.get(f"/author/courses/{v2_id}")
+    assert "30 minutes · 3 questions · pass mark 80" in editor.text
+    assert "Ready to publish." in editor.text
+    api = client.get(f"/api/v1/authoring/courses/{v2_id}", headers=f.token(client, "trainer1"))
+    assert api.json()["exam"]["question_count"] == 3 and api.json()["publish_problems"] == []
+    # Discarding the draft takes its exam copy with it.
+    assert browser.post(f"/author/courses/{v2_id}/discard").status_code == 303
+    assert _count(Exam) == 1
+
+
+def test_a_course_with_a_certificate_needs_a_valid_exam(client, db, trainer):
+    auth = f.token(client, "trainer1")
+    api = "/api/v1/authoring/courses"
+    bad = client.post(api, headers=auth, json={
+        "code": "CERT-ME", "title": {"en": "Certified"}, "job_category": "general.underground",
+        "kind": "general", "certificate": {"title": {"en": ""}, "validity_years": 3,
+                                           "review_years": 4}})
+    assert bad.status_code == 422
+    assert bad.json()["errors"] == [
+        {"loc": ["certificate", "title", "en"], "msg": "The English text is required."},
+        {"loc": ["certificate", "review_years"],
+         "msg": "The review falls due within the validity (3 years) at the latest."}]
+    assert _count(Course) == 0
+    created = client.post(api, headers=auth, json={
+        "code": "CERT-ME", "title": {"en": "Certified"}, "job_category": "general.underground",
+        "kind": "general", "certificate": {"title": {"en": "Roof certificate"},
+                                           "validity_years": 3, "review_years": 1}})
+    assert created.status_code == 201, created.text
+    cid = created.json()["id"]
+    assert created.json()["certificate"] == {"title": {"en": "Roof certificate"},
+                                             "validity_years": 3, "review_years": 1}
+    module = client.post(f"{api}/{cid}/modules", headers=auth, json={"title": {"en": "M"}})
+    client.post(f"{api}/{cid}/modules/{module.json()['id']}/lessons", headers=auth,
+                json={"kind": "text", "minutes": 2, "body": {"en": "# Roofs\n\nLook up."}})
+    refused = client.post(f"{api}/{cid}/publish", headers=auth)
+    assert refused.status_code == 422 and refused.json()["code"] == "draft_incomplete"
+    assert [e["loc"] for e in refused.json()["errors"]] == [["exam"]]
+    assert "needs a theory exam" in refused.json()["errors"][0]["msg"]
+    assert _read(cid).status == "draft"
+    # Removing the certificate (null) makes the exam optional again; leaving it out keeps it.
+    kept = client.patch(f"{api}/{cid}", headers=auth, json={"credit_hours": 2})
+    assert kept.json()["certificate"]["validity_years"] == 3
+    removed = client.patch(f"{api}/{cid}", headers=auth, json={"certificate": None})
+    assert removed.json()["certificate"] is None and removed.json()["publish_problems"] == []
+
+
+def test_certificate_settings_through_the_form(browser):
+    form = {**COURSE_FORM, "issues_certificate": "on", "certificate_title_en": "",
+            "certificate_title_zh_CN": "", "certificate_validity_years": "0",
+            "certificate_review_years": "3"}
+    bad = browser.post("/author/new", form)
+    assert bad.status_code == 400
+    assert "The certificate is valid for 1 to 50 years." in bad.text
+    assert _count(Course) == 0
+    new = browser.get("/author/new")
+    assert 'name="certificate_validity_years" type="number" value="6"' in new.text  # profile
+    course_id = _new_course(browser, issues_certificate="on",
+                            certificate_title_en="Roof support certificate",
+                            certificate_title_zh_CN="顶板支护证", certificate_validity_years="6",
+                            certificate_review_years="3")
+    assert _read(course_id).certificate == {
+        "title": {"en": "Roof support certificate", "zh_CN": "顶板支护证"},
+        "validity_years": 6, "review_years": 3}
+    editor = browser.get(f"/author/courses/{course_id}")
+    assert 'value="Roof support certificate"' in editor.text
+    assert "needs a theory exam" in editor.text and "Ready to publish." not in editor.text
+    saved = browser.post(f"/author/courses/{course_id}", COURSE_FORM)  # box unticked
+    assert saved.status_code == 303 and _read(course_id).certificate is None
+
+
+def test_special_operations_are_checked_against_the_rule_profile(client, db, trainer,
+                                                                 published, browser):
+    from app.exams import bank
+
+    auth = f.token(client, "trainer1")
+    api = "/api/v1/authoring/courses"
+    # TEST-MINI's bank has three "basics" questions; version 2 is a special-operations course.
+    created = client.post(api, headers=auth, json={
+        "code": "TEST-MINI", "title": {"en": "Gas inspection"},
+        "job_category": "coal.gas_inspection", "kind": "initial", "credit_hours": 8,
+        "required_minutes": 1})
+    cid = created.json()["id"]
+    module = client.post(f"{api}/{cid}/modules", headers=auth, json={"title": {"en": "M"}})
+    client.post(f"{api}/{cid}/modules/{module.json()['id']}/lessons", headers=auth,
+                json={"kind": "text", "minutes": 2, "body": {"en": "# Gas\n\nMeasure."}})
+    refused = client.post(f"{api}/{cid}/publish", headers=auth)
+    assert refused.status_code == 422
+    messages = [e["msg"] for e in refused.json()["errors"]]
+    assert messages[0].startswith("This course needs a theory exam")
+    assert "Special operations need at least 72 class hours (rule profile cn-mines: "\
+           "special_operations.initial_hours); this course gives 8." in messages
+    assert "Special operations need at least 2160 minutes of credited online study: 72 class " \
+           "hours of 30 minutes (rule profile cn-mines: special_operations.initial_hours and " \
+           "class_hour_minutes.online); this course requires 1." in messages
+    assert any("issues the operations certificate" in m for m in messages)
+
+    bank.create_exam(db=db, course=db.get(Course, cid), by=trainer, settings=bank.ExamSettings(
+        title={"en": "Exam"}, duration_minutes=30, pass_mark=60, max_attempts=5,
+        requires_completion=True, blueprint=[{"category": "basics", "count": 3}]))
+    db.commit()
+    fixed = client.patch(f"{api}/{cid}", headers=auth, json={
+        "credit_hours": 72, "required_minutes": 2160,
+        "certificate": {"title": {"en": "Gas inspection"}, "validity_years": 8,
+                        "review_years": 3}})
+    assert fixed.status_code == 200
+    assert [e["loc"] for e in fixed.json()["publish_problems"]] == [
+        ["exam", "duration_minutes"], ["exam", "pass_mark"], ["exam", "max_attempts"],
+        ["certificate", "validity_years"]]
+    assert fixed.json()["publish_problems"][0]["msg"] == (
+        "Special-operations exams last 120 minutes (rule profile cn-mines: "
+        "special_operations.exam.duration_minutes); this exam lasts 30.")
+    page = browser.get(f"/author/courses/{cid}")
+    assert "4 things to finish before publishing" in page.text
+
+    exam = db.scalar(select(bank.Exam).where(bank.Exam.course_id == cid))
+    bank.update_exam(db=db, exam=exam, by=trainer, settings=bank.ExamSettings(
+        title={"en": "Exam"}, duration_minutes=120, pass_mark=80, max_attempts=2,
+        requires_completion=True, blueprint=[{"category": "basics", "count": 3}]))
+    db.commit()
+    client.patch(f"{api}/{cid}", headers=auth, json={"certificate": {
+        "title": {"en": "Gas inspection"}, "validity_years": 6, "review_years": 3}})
+    published_now = client.post(f"{api}/{cid}/publish", headers=auth)
+    assert published_now.status_code == 200, published_now.text
+    assert published_now.json()["status"] == "published"
