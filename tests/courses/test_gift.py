@@ -24,7 +24,9 @@ $CATEGORY: $course$/top/gas
     tf, single, multiple = questions
     assert (tf.title, tf.kind) == ("G1", "true_false")
     assert tf.text == "Methane is {lighter} than air: true?"
-    assert [o.weight for o in tf.options] == [100.0, 0.0] and tf.feedback == "Right: 0.554."
+    assert [o.weight for o in tf.options] == [100.0, 0.0] and tf.feedback == ""
+    # {TRUE#wrong#right}: who chose False (wrong) reads "Wrong.", who chose True "Right: ..."
+    assert [o.feedback for o in tf.options] == ["Right: 0.554.", "Wrong."]
     assert single.kind == "single" and single.correct == [0] and single.options[0].feedback == "Yes"
     assert single.line == 6
     assert multiple.kind == "multiple" and multiple.correct == [0, 1]
@@ -38,7 +40,9 @@ $CATEGORY: $course$/top/gas
     ("The {=cat ~dog} sat on the mat", "missing-word questions"),
     ("Just a description", "description items"),
     ("Q {~%50%a ~%20%b ~c}", "add up to 70%"),
-    ("[html]<b>Q</b> {T}", "text format [html] is not supported"),
+    ("Q {=a ~%50%b ~c}", "cannot give partial credit"),
+    ("Q {~%150%a ~%-50%b}", "not between -100% and 100%"),
+    ("Q } {T}", "has no '{' before it"),
     ("Q {=a ~b", "not closed"),
 ])
 def test_unsupported_or_broken_questions_name_their_line(text, message):
@@ -48,20 +52,47 @@ def test_unsupported_or_broken_questions_name_their_line(text, message):
     assert str(info.value).startswith("bank.gift:3: ")
 
 
-plain_text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1,
-                     max_size=40).filter(lambda s: s.strip() and s == " ".join(s.split()))
+plain_text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"),
+                                            blacklist_characters="\ufeff"),
+                     min_size=1, max_size=40).filter(lambda s: s.strip() and s == " ".join(s.split()))
+# A stem may span lines and keep its indentation (but not blank edges or trailing spaces).
+stem_text = st.lists(st.tuples(st.sampled_from(["", "  ", "    "]), plain_text), min_size=1,
+                     max_size=3).map(lambda lines: "\n".join(i + t for i, t in lines).strip())
 
 
 @settings(max_examples=150, deadline=None)
-@given(stem=plain_text, right=plain_text, wrong=st.lists(plain_text, min_size=1, max_size=4))
-def test_export_then_parse_round_trips(stem, right, wrong):
+@given(stem=stem_text, right=plain_text, wrong=st.lists(plain_text, min_size=1, max_size=4),
+       feedback=st.lists(st.one_of(st.just(""), plain_text), min_size=5, max_size=5),
+       general=st.one_of(st.just(""), plain_text), tags=st.lists(plain_text, max_size=3),
+       idnumber=st.one_of(st.just(""), plain_text))
+def test_export_then_parse_round_trips(stem, right, wrong, feedback, general, tags, idnumber):
     question = GiftQuestion(category="c", title="Q-1", text=stem, kind="single",
-                            options=[GiftOption(right, 100.0)] + [GiftOption(w, 0.0)
-                                                                  for w in wrong], line=1)
+                            options=[GiftOption(right, 100.0, feedback[0])] +
+                            [GiftOption(w, 0.0, feedback[i + 1]) for i, w in enumerate(wrong)],
+                            line=1, feedback=general, tags=tags, idnumber=idnumber)
     back = parse("$CATEGORY: c\n\n" + to_gift(question))[0]
-    assert (back.title, back.text, back.kind) == ("Q-1", stem, "single")
-    assert [(o.text, o.weight) for o in back.options] == [(o.text, o.weight)
-                                                          for o in question.options]
+    assert (back.title, back.text, back.kind, back.feedback) == ("Q-1", stem, "single", general)
+    assert (back.tags, back.idnumber) == (tags, idnumber)
+    assert [(o.text, o.weight, o.feedback) for o in back.options] == [
+        (o.text, o.weight, o.feedback) for o in question.options]
+
+
+@settings(max_examples=100, deadline=None)
+@given(stem=stem_text, truth=st.booleans(), feedbacks=st.tuples(
+    st.one_of(st.just(""), plain_text), st.one_of(st.just(""), plain_text)),
+    weights=st.sampled_from([[100.0, -100.0], [50.0, 50.0, -100.0], [33.33333, 33.33333,
+                                                                        33.33334, 0.0]]))
+def test_true_false_and_multiple_round_trip(stem, truth, feedbacks, weights):
+    tf = GiftQuestion(category="c", title="T", text=stem, kind="true_false", options=[
+        GiftOption("True", 100.0 if truth else 0.0, feedbacks[0]),
+        GiftOption("False", 0.0 if truth else 100.0, feedbacks[1])], line=1)
+    multiple = GiftQuestion(category="c", title="M", text=stem, kind="multiple", options=[
+        GiftOption(f"option {i}", w, feedbacks[i % 2]) for i, w in enumerate(weights)], line=1)
+    for question in (tf, multiple):
+        back = parse("$CATEGORY: c\n\n" + to_gift(question))[0]
+        assert (back.kind, back.text) == (question.kind, stem)
+        assert [(o.text, o.weight, o.feedback) for o in back.options] == [
+            (o.text, o.weight, o.feedback) for o in question.options]
 
 
 @settings(max_examples=200, deadline=None)
