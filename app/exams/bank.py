@@ -27,7 +27,14 @@ from sqlalchemy.orm import Session
 from app import media
 from app.accounts import service as accounts
 from app.accounts.models import User
-from app.courses.gift import GiftError, GiftOption, GiftQuestion, parse_gift, to_gift
+from app.courses.gift import (
+    MAX_BYTES,
+    GiftError,
+    GiftOption,
+    GiftQuestion,
+    parse_gift,
+    to_gift,
+)
 from app.courses.models import Course
 from app.courses.package import QuestionData
 from app.errors import Invalid, NotFound
@@ -69,9 +76,10 @@ REVIEW_LABELS = {ReviewMode.SCORE_ONLY.value: N_("Score only"),
 
 
 def external_id_of(question: GiftQuestion) -> str:
-    """A question's stable id in its bank: its GIFT title, else a digest of its content."""
-    if question.title:
-        return question.title[:64]
+    """A question's stable id in its bank: its GIFT `[id:]` number, else its title, else a
+    digest of its content."""
+    if question.key:
+        return question.key[:64]
     digest = hashlib.sha1(f"{question.category}\0{question.text}".encode(),
                           usedforsecurity=False).hexdigest()[:16]
     return f"auto-{digest}"
@@ -92,7 +100,8 @@ def upsert_questions(*, db: Session, bank: str, questions: Sequence[QuestionData
     for item in questions:
         source = item.source
         key = external_id_of(source)
-        options = [{"text": texts, "weight": option.weight}
+        options = [_option_record(texts, option.weight, {"en": option.feedback}
+                                  if option.feedback else {})
                    for texts, option in zip(item.options, source.options, strict=True)]
         fields = {"category": source.category, "kind": source.kind, "text": item.texts,
                   "options": options, "feedback": {"en": source.feedback} if source.feedback
@@ -165,66 +174,50 @@ def list_questions(*, db: Session, bank: str = "", category: str = "", status: s
     return list(items), total
 
 
-def as_gift(question: Question, locale: str = "en") -> GiftQuestion:
-    """A bank question as a GIFT question in one language (for export)."""
+def _option_record(texts: dict[str, str], weight: float,
+                   feedback: dict[str, str]) -> dict[str, Any]:
+    """An option as the bank stores it; `feedback` (what a taker who chose it reads) only
+    when there is some, so questions without it keep their stored shape."""
+    record: dict[str, Any] = {"text": texts, "weight": weight}
+    if feedback:
+        record["feedback"] = feedback
+    return record
+
+
+def _in(texts: dict[str, str] | None, locale: str) -> str:
+    return (texts or {}).get(locale) or (texts or {}).get("en", "")
+
+
+def as_gift(question: Question, locale: str = "en", *, annotate: bool = True) -> GiftQuestion:
+    """A bank question as a GIFT question in one language (for export). With `annotate`, its
+    explanation, option feedback and tags (job category, difficulty, image) come along."""
+    tags = [f"{name}={value}" for name, value in (
+        ("job_category", question.job_category), ("difficulty", question.difficulty),
+        ("image", question.image_key)) if value] if annotate else []
     return GiftQuestion(
         category=question.category, title=question.external_id,
-        text=question.text.get(locale) or question.text["en"], kind=question.kind,  # type: ignore[arg-type]
-        options=[GiftOption((o["text"].get(locale) or o["text"]["en"]), float(o["weight"]))
-                 for o in question.options], line=0)
-
-
-def _escape(text: str) -> str:
-    return "".join("\\" + ch if ch in "=~#{}:\\" else ch for ch in text).replace("\n", "\\n")
-
-
-def _to_gift(question: GiftQuestion) -> str:
-    """to_gift, keeping multiple-choice weights exact (33.33333 stays 33.33333)."""
-    text = to_gift(question)
-    if question.kind != QuestionKind.MULTIPLE.value:
-        return text
-    head = text.partition(" {\n  ")[0]
-    parts = [f"~%{option.weight:.10g}%{_escape(option.text)}" for option in question.options]
-    return head + " {\n  " + "\n  ".join(parts) + "\n}"
-
-
-def _tag_comment(question: Question) -> str:
-    tags = [f"[tag:{name}={value}]" for name, value in (
-        ("job_category", question.job_category), ("difficulty", question.difficulty),
-        ("image", question.image_key)) if value]
-    return "// " + " ".join(tags) + "\n" if tags else ""
-
-
-def _with_feedback(gift: str, feedback: str) -> str:
-    """Put a general feedback (`####...`) at the end of a question's answer block."""
-    if not feedback:
-        return gift
-    escaped = _escape(feedback)
-    if gift.endswith("\n}"):
-        return gift[:-2] + "\n  ####" + escaped + "\n}"
-    return gift[:-1] + "####" + escaped + "}"
+        text=_in(question.text, locale), kind=question.kind,  # type: ignore[arg-type]
+        options=[GiftOption(_in(o["text"], locale), float(o["weight"]),
+                            _in(o.get("feedback"), locale) if annotate else "")
+                 for o in question.options], line=0,
+        feedback=_in(question.feedback, locale) if annotate else "", tags=tags)
 
 
 def export_gift(questions: Sequence[Question], locale: str = "en", *,
                 annotate: bool = True) -> str:
     """GIFT text of `questions`, grouped by category (importable again, round trip).
 
-    With `annotate` (the default) each question also carries its general feedback (`####`)
-    and a comment line `// [tag:job_category=...] [tag:difficulty=...] [tag:image=...]`
-    that the bank's GIFT import reads back (other GIFT readers ignore comments)."""
+    With `annotate` (the default) each question also carries its general feedback (`####`),
+    its options' feedback (`#`) and a comment line
+    `// [tag:job_category=...] [tag:difficulty=...] [tag:image=...]` that the bank's GIFT
+    import reads back (other GIFT readers ignore comments or keep them as tags)."""
     lines: list[str] = []
     category = None
     for question in sorted(questions, key=lambda q: (q.category, q.external_id)):
         if question.category != category:
             category = question.category
             lines.append(f"$CATEGORY: {category}\n")
-        gift = _to_gift(as_gift(question, locale)) if annotate else to_gift(
-            as_gift(question, locale))
-        if annotate:
-            feedback = (question.feedback or {}).get(locale) or (question.feedback or {}).get(
-                "en", "")
-            gift = _tag_comment(question) + _with_feedback(gift, feedback)
-        lines.append(gift + "\n")
+        lines.append(to_gift(as_gift(question, locale, annotate=annotate)) + "\n")
     return "\n".join(lines)
 
 
@@ -376,8 +369,10 @@ def _check_category(value: str, problems: Problems, loc: Loc) -> str:
         problems.add(loc, _("The category is required."))
     elif len(value) > 64:
         problems.add(loc, _("At most {n} characters.").format(n=64))
-    elif "/" in value:
-        problems.add(loc, _("A category name cannot contain '/'."))
+    elif any(not part.strip() for part in re.split(r"(?<!/)/(?!/)", value)):
+        # "a/b" is a path (GIFT's $CATEGORY keeps Moodle's nesting); "//" a '/' in a name.
+        problems.add(loc, _("A category path cannot start or end with '/' or have an empty "
+                            "part."))
     return value
 
 
@@ -461,9 +456,11 @@ def _check_weights(weights: Sequence[float], count: int, right: list[int], probl
     if right and positive != right:
         problems.add([*base, "weights"], _("The right options, and only they, have positive "
                                            "weights."))
-    elif len(positive) < 2:
-        problems.add([*base, "weights"], _("A multiple-choice question has at least two right "
-                                           "options (with one, make it single choice)."))
+    elif not positive:
+        # One right option is fine with explicit weights: a "choose all that apply" question
+        # (Moodle's multiple response) whose key happens to be one option.
+        problems.add([*base, "weights"], _("A multiple-choice question needs at least one "
+                                           "option with a positive weight."))
     elif abs(sum(weights[i] for i in positive) - 100) > 0.5:
         problems.add([*base, "weights"], _("The positive weights add up to {sum:g}, not "
                                            "100.").format(sum=sum(weights[i] for i in positive)))
@@ -640,20 +637,29 @@ def _decode(data: bytes, filename: str) -> str:
                       errors=[_file_error(filename, line, message)]) from None
 
 
-_TAG = re.compile(r"\[tag:([a-z_]+)=([^\]]*)\]")
+_TAG_NAMES = ("job_category", "difficulty", "image")
 
 
-def _tags_above(lines: list[str], line: int) -> tuple[dict[str, str], int]:
-    """The `[tag:name=value]` tags in the comment lines right above a question's first line."""
-    tags: dict[str, str] = {}
-    index = line - 2
-    first = line
-    while index >= 0 and lines[index].lstrip().startswith("//"):
-        for name, value in _TAG.findall(lines[index]):
-            tags.setdefault(name, value.strip())
-        first = index + 1
-        index -= 1
-    return tags, first
+def _bank_tags(question: GiftQuestion, problems: Problems) -> dict[str, str]:
+    """A question's `[tag:...]` values as bank fields. `name=value` sets job_category,
+    difficulty or image; Moodle's plain tags are understood when they name a difficulty or a
+    job category code. Any other tag is refused: the bank has no place to keep it."""
+    fields: dict[str, str] = {}
+    codes = reference.job_category_codes()
+    for tag in question.tags:
+        name, sep, value = tag.partition("=")
+        name, value = name.strip(), value.strip()
+        if sep and name in _TAG_NAMES:
+            fields.setdefault(name, value)
+        elif not sep and tag.lower() in DIFFICULTIES:
+            fields.setdefault("difficulty", tag.lower())
+        elif not sep and tag in codes:
+            fields.setdefault("job_category", tag)
+        else:
+            problems.add(["tags"], _("The tag {tag} has no place in the bank: use "
+                                     "[tag:job_category=CODE], [tag:difficulty=easy|medium|hard] "
+                                     "or [tag:image=KEY], or remove it.").format(tag=tag))
+    return fields
 
 
 def _parse_gift_file(text: str, filename: str) -> list[GiftQuestion]:
@@ -666,33 +672,55 @@ def _parse_gift_file(text: str, filename: str) -> list[GiftQuestion]:
                       errors=[_file_error(exc.filename, exc.line, message)]) from None
 
 
+def _check_size(data: bytes, filename: str) -> None:
+    if len(data) > MAX_BYTES:
+        message = _("The file is larger than {n} MB; split it into smaller files.").format(
+            n=MAX_BYTES // (1024 * 1024))
+        raise Invalid(f"{filename}:1: {message}", code="gift_invalid",
+                      errors=[_file_error(filename, 1, message)])
+
+
+def _gift_options(question: GiftQuestion, values: dict[str, Any], problems: Problems) -> None:
+    """The file's option weights (single choice may give wrong options negative ones) and
+    feedback, on the validated options."""
+    for index, (option, parsed) in enumerate(zip(values["options"], question.options,
+                                                 strict=False)):
+        option["weight"] = parsed.weight
+        if len(parsed.feedback) > FEEDBACK_MAX:
+            problems.add(["options", index, "feedback", "en"], _("At most {n} characters.")
+                         .format(n=FEEDBACK_MAX))
+        elif parsed.feedback:
+            option["feedback"] = {"en": parsed.feedback}
+
+
 def parse_gift_upload(*, data: bytes, filename: str, zh_data: bytes | None = None,
                       zh_filename: str = "") -> list[ImportItem]:
     """Questions of an uploaded GIFT file (and, optionally, its Chinese translation paired by
-    `::id::` titles). Any unsupported construct refuses the whole file with file:line."""
+    `[id:]` or `::id::` titles). Any unsupported construct refuses the whole file with
+    file:line."""
     filename = filename or "upload.gift"
+    _check_size(data, filename)
     source = _decode(data, filename)
     questions = _parse_gift_file(source, filename)
     errors: list[dict[str, Any]] = []
     translations: dict[str, GiftQuestion] = {}
     if zh_data:
         zh_filename = zh_filename or "upload.zh_CN.gift"
+        _check_size(zh_data, zh_filename)
         for question in _parse_gift_file(_decode(zh_data, zh_filename), zh_filename):
-            if not question.title:
+            if not question.key:
                 errors.append(_file_error(zh_filename, question.line, _(
                     "A translated question needs the ::id:: title of its English question.")))
-            elif question.title in translations:
+            elif question.key in translations:
                 errors.append(_file_error(zh_filename, question.line, _(
-                    "The id {id} is used twice.").format(id=question.title)))
+                    "The id {id} is used twice.").format(id=question.key)))
             else:
-                translations[question.title] = question
+                translations[question.key] = question
     if not questions:
         errors.append(_file_error(filename, 1, _("The file has no questions.")))
-    lines = source.splitlines()
     items: list[ImportItem] = []
     seen: dict[str, int] = {}
-    english_titles = set()
-    english_titles = {q.title for q in questions if q.title}
+    english_keys = {q.key for q in questions if q.key}
     for question in questions:
         where = f"{filename}:{question.line}"
 
@@ -707,8 +735,8 @@ def parse_gift_upload(*, data: bytes, filename: str, zh_data: bytes | None = Non
             fail(_("The id {id} is also used on line {line}.").format(id=key, line=seen[key]))
             continue
         seen[key] = question.line
-        tags, tag_line = _tags_above(lines, question.line)
         problems = Problems()
+        tags = _bank_tags(question, problems)
         values = check_question(QuestionInput(
             category=question.category, kind=question.kind, text={"en": question.text},
             options=[{"en": o.text} for o in question.options], right=question.correct,
@@ -717,10 +745,12 @@ def parse_gift_upload(*, data: bytes, filename: str, zh_data: bytes | None = Non
             feedback={"en": question.feedback} if question.feedback else {},
             job_category=tags.get("job_category"), difficulty=tags.get("difficulty")),
             problems)
-        if question.kind == QuestionKind.SINGLE.value:
-            # Keep the file's weights (wrong options may carry negative ones).
-            values["options"] = [{"text": {"en": o.text}, "weight": o.weight}
-                                 for o in question.options]
+        _gift_options(question, values, problems)
+        # Line breaks and indentation of the question text are kept (pages show them).
+        if len(question.text) > TEXT_MAX:
+            problems.add(["text", "en"], _("At most {n} characters.").format(n=TEXT_MAX))
+        elif values["text"].get("en"):
+            values["text"]["en"] = question.text
         if len(key) > 64:
             problems.add(["external_id"], _("At most {n} characters.").format(n=64))
         image = tags.get("image")
@@ -733,27 +763,28 @@ def parse_gift_upload(*, data: bytes, filename: str, zh_data: bytes | None = Non
                 problems.add(["image"], _("The image {key} is not in this site's media.")
                              .format(key=image))
             values["image_key"] = image
+        tag_line = question.comment_line or question.line
         for problem in problems.items:
             fail(problem["msg"], tag_line if problem["loc"][0] in (
-                "job_category", "difficulty", "image") else question.line)
+                "job_category", "difficulty", "image", "tags") else question.line)
         if "job_category" not in tags:
             values.pop("job_category")
         if "difficulty" not in tags:
             values.pop("difficulty")
-        other = translations.get(question.title) if question.title else None
+        other = translations.get(question.key) if question.key else None
         if other is not None:
             if other.kind != question.kind or len(other.options) != len(question.options) or \
                     [o.weight for o in other.options] != [o.weight for o in question.options]:
                 errors.append(_file_error(zh_filename, other.line, _(
                     "Question {id} differs from the English one (kind, options or right "
-                    "answers).").format(id=question.title)))
+                    "answers).").format(id=question.key)))
             elif not problems.items:
                 _merge_translation(values, other)
         items.append(ImportItem(external_id=key, values=values, where=where))
-    for title, other in translations.items():
-        if title not in english_titles:
+    for key, other in translations.items():
+        if key not in english_keys:
             errors.append(_file_error(zh_filename, other.line, _(
-                "Question {id} is not in the English file.").format(id=title)))
+                "Question {id} is not in the English file.").format(id=key)))
     if errors:
         errors.sort(key=lambda e: (e["file"] != filename, e["line"]))
         raise Invalid(_("The file has {n} problems; nothing was imported.").format(
@@ -764,16 +795,20 @@ def parse_gift_upload(*, data: bytes, filename: str, zh_data: bytes | None = Non
 
 def _merge_translation(values: dict[str, Any], other: GiftQuestion) -> None:
     """Add the Chinese texts (a text equal to the English one is no translation)."""
-    text = _one_line(other.text)
-    if text and text != values["text"]["en"]:
+    text = other.text.strip()
+    if text and text != values["text"]["en"] and len(text) <= TEXT_MAX:
         values["text"]["zh_CN"] = text
-    if values["kind"] != QuestionKind.TRUE_FALSE.value:
-        for option, translated in zip(values["options"], other.options, strict=True):
-            option_text = _one_line(translated.text)
-            if option_text and option_text != option["text"]["en"]:
-                option["text"]["zh_CN"] = option_text
+    for option, translated in zip(values["options"], other.options, strict=True):
+        option_text = _one_line(translated.text)
+        if values["kind"] != QuestionKind.TRUE_FALSE.value and option_text and \
+                option_text != option["text"]["en"] and len(option_text) <= OPTION_MAX:
+            option["text"]["zh_CN"] = option_text
+        feedback = _one_line(translated.feedback)
+        english = option.get("feedback", {}).get("en")
+        if feedback and english and feedback != english and len(feedback) <= FEEDBACK_MAX:
+            option["feedback"]["zh_CN"] = feedback
     feedback = _one_line(other.feedback)
-    if feedback and feedback != values["feedback"].get("en"):
+    if feedback and feedback != values["feedback"].get("en") and len(feedback) <= FEEDBACK_MAX:
         values["feedback"]["zh_CN"] = feedback
 
 

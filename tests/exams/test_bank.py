@@ -109,7 +109,7 @@ def test_create_read_edit_and_retire_a_question(client, db, exam_world, tauth):
 
 def test_question_validation_lists_every_problem(client, exam_world, tauth):
     response = client.post(f"{API}/questions", headers=tauth, json={
-        "category": "a/b", "kind": "single", "text": {"zh_CN": "只有中文"},
+        "category": "a/ /b", "kind": "single", "text": {"zh_CN": "只有中文"},
         "options": [{"text": {"en": "x"}, "right": True}, {"text": {"zh_CN": "y"}, "right": True}],
         "job_category": "nope", "difficulty": "brutal"})
     assert response.status_code == 422
