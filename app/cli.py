@@ -131,6 +131,14 @@ def _fetch_json(url: str, accept: str = "application/json") -> object:
     return response.json()
 
 
+def _fetch_text(url: str) -> str:
+    import httpx
+
+    response = httpx.get(url, timeout=10, follow_redirects=False)
+    response.raise_for_status()
+    return response.text.strip()
+
+
 @certificates_app.command("verify")
 def certificates_verify(
     file: Annotated[Path, typer.Argument(help="A credential (VC-JWT) file", exists=True,
@@ -163,12 +171,13 @@ def certificates_verify(
                 else str(claims.get("iss") or claims.get("issuer"))
             keys = _fetch_json(issuer.rstrip("/") + "/.well-known/jwks.json")
             if lists is None:
-                lists = [_fetch_json(str(entry["statusListCredential"]))
-                         for entry in claims.get("credentialStatus") or []]
+                entries = claims.get("credentialStatus") or []
+                lists = [_fetch_text(str(entry["statusListCredential"]))
+                         for entry in (entries if isinstance(entries, list) else [entries])]
         except Exception as exc:  # noqa: BLE001 - any failure to fetch is reported, not raised
             typer.echo(f"error: could not fetch the issuer's keys: {exc}", err=True)
             raise typer.Exit(2) from None
-    verdict = credentials.verify_credential(token, keys, lists)  # type: ignore[arg-type]
+    verdict = credentials.verify_credential(token, keys, lists)
     payload = verdict.payload or {}
     typer.echo(f"credential: {payload.get('id', '?')}")
     typer.echo(f"name: {payload.get('name', '?')}")

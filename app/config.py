@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     session_hours: int = 12
     token_minutes: int = 60
     db_pool_size: int = 10
-    base_url: str = "http://127.0.0.1:8000"
+    # The public address in QR codes, printed links and credentials. Required in production;
+    # unset in development, the request's own origin is used (app/certificates/addresses.py).
+    base_url: str = ""
     default_locale: str = "en"
     # Public certificate look-ups allowed per minute from one address (per app process).
     verify_rate_per_minute: int = 120
@@ -35,6 +37,11 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "PITHEAD_SECRET_KEY must be set to a random value of at least 32 "
                     "characters when PITHEAD_ENV=production"
+                )
+            if not self.base_url.startswith(("https://", "http://")):
+                raise ValueError(
+                    "PITHEAD_BASE_URL must be set to the public address of the server (such as "
+                    "https://pithead.example.cn) when PITHEAD_ENV=production"
                 )
         return self
 

@@ -24,6 +24,7 @@ from app.bounds import bound_int_params
 from app.certificates import api as certificates_api
 from app.certificates import credentials_api
 from app.certificates import pages as certificates_pages
+from app.certificates.addresses import RequestOriginMiddleware
 from app.courses import api as courses_api
 from app.courses import authoring_api, authoring_pages
 from app.courses import pages as courses_pages
@@ -158,6 +159,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Pithead", version="1.0", docs_url="/api/docs",
                   openapi_url="/api/openapi.json", redoc_url=None, lifespan=lifespan)
     app.add_middleware(PitheadMiddleware, on_error=unexpected_error_handler)
+    app.add_middleware(RequestOriginMiddleware)
     app.add_exception_handler(errors.AppError, app_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)

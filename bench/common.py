@@ -215,7 +215,9 @@ def server_env(database_url: str) -> dict[str, str]:
     """The environment of a benchmarked server: production settings on the scratch database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PITHEAD_")}
     env.update({"PITHEAD_DATABASE_URL": database_url, "PITHEAD_ENV": "production",
-                "PITHEAD_SECRET_KEY": SECRET_KEY, "PITHEAD_MEDIA_DIR": tempfile.gettempdir()})
+                "PITHEAD_SECRET_KEY": SECRET_KEY, "PITHEAD_MEDIA_DIR": tempfile.gettempdir(),
+                # required in production; no benchmark follows the links it goes into
+                "PITHEAD_BASE_URL": "http://127.0.0.1"})
     return env
 
 

@@ -1,6 +1,10 @@
 """Signed credentials: Open Badges 3.0 AchievementCredentials as VC-JWTs (Ed25519 / EdDSA),
-the issuer's JWKS with key rotation, Bitstring Status Lists (revocation and suspension), and
-offline verification."""
+the issuer's JWKS with key rotation, Bitstring Status Lists, and offline verification.
+
+Status: each credential carries ONE BitstringStatusListEntry with statusPurpose "message" and
+statusSize 2, so one list tells valid (0x0), suspended (0x1) and revoked (0x2) apart. Credentials
+issued before that carried two entries (purposes revocation and suspension, 1 bit each) in the
+lists "revocation" and "suspension"; those lists are still published, so they keep verifying."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import gzip
 import hashlib
 import hmac
 import json
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -20,7 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.certificates.models import Certificate, CertificateStatus, SigningKey
+from app.certificates.addresses import base_url as _base_url
+from app.certificates.models import Certificate, CertificateStatus, SigningKey, StatusList
 from app.config import get_settings
 from app.db import open_session, utcnow
 from app.i18n import LOCAL_TZ, N_
@@ -29,8 +35,19 @@ from app.i18n import gettext as _
 MEDIA_TYPE = "application/vc+jwt"
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
-PURPOSES = ("revocation", "suspension")
+JWT_TYPE = "JWT"  # Open Badges 3.0: the header typ, when present, MUST be "JWT"
+PURPOSES = ("revocation", "suspension")  # the 1-bit lists of credentials issued before 0007
+MESSAGE_PURPOSE = "message"
+STATUS_SIZE = 2
+STATUS_VALUES = {CertificateStatus.VALID.value: 0, CertificateStatus.SUSPENDED.value: 1,
+                 CertificateStatus.REVOKED.value: 2}
+STATUS_MESSAGES = [{"status": "0x0", "message": "valid"},
+                   {"status": "0x1", "message": "suspended"},
+                   {"status": "0x2", "message": "revoked"},
+                   {"status": "0x3", "message": "unused"}]
 MIN_LIST_BITS = 131_072  # W3C Bitstring Status List: at least 16 KB, for herd privacy
+MIN_LIST_ENTRIES = 131_072
+LIST_ID = 1  # the one status list of certificates (grown in place)
 
 
 # --- keys ---------------------------------------------------------------------------------------
@@ -121,23 +138,40 @@ def jwks(db: Session) -> dict[str, list[dict[str, Any]]]:
         active_key(db)
         with open_session(write=False) as reader:
             rows = list(reader.scalars(select(SigningKey)))
-    return {"keys": [dict(row.public_jwk) for row in rows]}
+    return {"keys": [published_jwk(row) for row in rows]}
+
+
+def key_url(thumbprint: str) -> str:
+    """The key id in headers and in the JWKS: a URL that returns the public JWK."""
+    return f"{_base_url()}/api/v1/keys/{thumbprint}"
+
+
+def thumbprint_of(kid: str) -> str:
+    """The RFC 7638 thumbprint a kid ends with (kids before 0007 were the bare thumbprint)."""
+    return kid.rstrip("/").rsplit("/", 1)[-1]
+
+
+def published_jwk(row: SigningKey) -> dict[str, Any]:
+    """A public key as the JWKS publishes it (kid as a URL)."""
+    return {**row.public_jwk, "kid": key_url(row.kid)}
+
+
+def public_key(db: Session, thumbprint: str) -> dict[str, Any] | None:
+    """One published key by its thumbprint, None when unknown."""
+    row = db.get(SigningKey, thumbprint)
+    return published_jwk(row) if row is not None else None
 
 
 def _sign(db: Session, payload: dict[str, Any]) -> str:
     key = active_key(db)
     return jwt.encode(payload, key.private, algorithm="EdDSA",
-                      headers={"kid": key.kid, "typ": "vc+jwt"})
+                      headers={"kid": key_url(key.kid), "typ": JWT_TYPE})
 
 
 # --- the credential -----------------------------------------------------------------------------
 
-def _base_url() -> str:
-    return get_settings().base_url.rstrip("/")
-
-
-def status_list_url(purpose: str) -> str:
-    return f"{_base_url()}/api/v1/status-lists/{purpose}"
+def status_list_url(list_id: int | str) -> str:
+    return f"{_base_url()}/api/v1/status-lists/{list_id}"
 
 
 def _start_of(day: date) -> datetime:
@@ -175,6 +209,14 @@ def _salt(certificate: Certificate) -> str:
                     hashlib.sha256).hexdigest()[:32]
 
 
+def subject_id(certificate: Certificate) -> str:
+    """The holder's id in credentials: a UUID URN derived from the worker row with the secret
+    key (stable across the holder's credentials, reveals neither the ID number nor the row)."""
+    digest = hmac.new(_secret(), b"subject:" + str(certificate.worker_id).encode(),
+                      hashlib.sha256).digest()
+    return f"urn:uuid:{uuid.UUID(bytes=digest[:16], version=4)}"
+
+
 def _title(certificate: Certificate) -> str:
     title = certificate.title or {}
     return title.get("en") or next(iter(title.values()), certificate.course_code)
@@ -192,6 +234,7 @@ def build_credential(certificate: Certificate) -> dict[str, Any]:
     narrative = (f"Passed the theory examination{' and the practical test' if practical else ''} "
                  f"of course {certificate.course_code} ({certificate.job_category}).")
     credential_id = f"{base}/verify/{certificate.number}"
+    status_url = status_list_url(LIST_ID)
     return {
         "@context": [VC_CONTEXT, OB_CONTEXT],
         "id": credential_id,
@@ -201,6 +244,7 @@ def build_credential(certificate: Certificate) -> dict[str, Any]:
         "validUntil": _iso(_end_of(certificate.expires_on)),
         "name": title,
         "credentialSubject": {
+            "id": subject_id(certificate),
             "type": ["AchievementSubject"],
             "identifier": [{"type": "IdentityObject",
                             "identityHash": identity_hash(certificate.worker.id_number, salt),
@@ -214,19 +258,19 @@ def build_credential(certificate: Certificate) -> dict[str, Any]:
                 "achievementType": "License",
             },
         },
-        "credentialStatus": [
-            {"id": f"{status_list_url(purpose)}#{certificate.status_index}",
-             "type": "BitstringStatusListEntry", "statusPurpose": purpose,
-             "statusListIndex": str(certificate.status_index),
-             "statusListCredential": status_list_url(purpose)}
-            for purpose in PURPOSES],
+        "credentialStatus": {
+            "id": f"{status_url}#{certificate.status_index}",
+            "type": "BitstringStatusListEntry", "statusPurpose": MESSAGE_PURPOSE,
+            "statusListIndex": str(certificate.status_index), "statusSize": STATUS_SIZE,
+            "statusMessage": STATUS_MESSAGES, "statusListCredential": status_url},
     }
 
 
 def issue_credential(db: Session, certificate: Certificate) -> str:
     """The certificate as a compact JWS (VC-JWT) signed with the current key."""
     credential = build_credential(certificate)
-    claims = {"iss": credential["issuer"]["id"], "jti": credential["id"],
+    claims = {"iss": credential["issuer"]["id"], "sub": credential["credentialSubject"]["id"],
+              "jti": credential["id"],
               "nbf": int(_start_of(certificate.issued_on).timestamp()),
               "exp": int(_end_of(certificate.expires_on).timestamp()),
               "iat": int(utcnow().timestamp())}
@@ -245,9 +289,25 @@ def _bitstring(indexes: Iterable[int]) -> bytes:
     return bytes(data)
 
 
+def _entries_bitstring(values: Mapping[int, int], entries: int, size: int) -> bytes:
+    """`entries` entries of `size` bits each, entry i holding values[i] (most significant bit
+    first, entry 0 at the left-most bit of the first byte), padded to whole bytes."""
+    data = bytearray(-(-entries * size // 8))
+    for index, value in values.items():
+        for bit in range(size):
+            if value & (1 << (size - 1 - bit)):
+                position = index * size + bit
+                data[position // 8] |= 0x80 >> (position % 8)
+    return bytes(data)
+
+
+def _compress(bitstring: bytes) -> str:
+    return "u" + _b64url(gzip.compress(bitstring, mtime=0))
+
+
 def encode_list(indexes: Iterable[int]) -> str:
-    """Multibase base64url (prefix "u") of the GZIP-compressed bitstring."""
-    return "u" + _b64url(gzip.compress(_bitstring(indexes), mtime=0))
+    """Multibase base64url (prefix "u") of the GZIP-compressed 1-bit bitstring."""
+    return _compress(_bitstring(indexes))
 
 
 def decode_list(encoded: str) -> bytes:
@@ -257,27 +317,27 @@ def decode_list(encoded: str) -> bytes:
 
 
 def bit_is_set(bitstring: bytes, index: int) -> bool:
-    if index < 0 or index // 8 >= len(bitstring):
+    return entry_value(bitstring, index, 1) == 1
+
+
+def entry_value(bitstring: bytes, index: int, size: int) -> int:
+    """The value of entry `index` of `size` bits."""
+    if index < 0 or size < 1 or (index + 1) * size > len(bitstring) * 8:
         raise IndexError("status index outside the list")
-    return bool(bitstring[index // 8] & (0x80 >> (index % 8)))
+    value = 0
+    for position in range(index * size, (index + 1) * size):
+        value = value << 1 | bool(bitstring[position // 8] & (0x80 >> (position % 8)))
+    return value
 
 
-def flagged_indexes(db: Session) -> dict[str, list[int]]:
-    """Status indexes per purpose, from one query: revoked, and currently suspended."""
+def _flagged(db: Session) -> list[tuple[int, str]]:
     rows = db.execute(select(Certificate.status_index, Certificate.status).where(
         Certificate.status.in_((CertificateStatus.REVOKED.value,
                                 CertificateStatus.SUSPENDED.value)))).all()
-    return {"revocation": [i for i, s in rows if s == CertificateStatus.REVOKED.value],
-            "suspension": [i for i, s in rows if s == CertificateStatus.SUSPENDED.value]}
+    return [(index, status) for index, status in rows]
 
 
-def status_list_credential(db: Session, purpose: str,
-                           flagged: Mapping[str, list[int]] | None = None) -> dict[str, Any]:
-    """The BitstringStatusListCredential of one purpose (unsigned)."""
-    if purpose not in PURPOSES:
-        raise ValueError(purpose)
-    indexes = (flagged if flagged is not None else flagged_indexes(db))[purpose]
-    url = status_list_url(purpose)
+def _credential_shell(url: str, purpose: str, encoded: str) -> dict[str, Any]:
     return {
         "@context": [VC_CONTEXT],
         "id": url,
@@ -285,11 +345,32 @@ def status_list_credential(db: Session, purpose: str,
         "issuer": _base_url(),
         "validFrom": _iso(utcnow()),
         "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList",
-                              "statusPurpose": purpose, "encodedList": encode_list(indexes)},
+                              "statusPurpose": purpose, "encodedList": encoded},
     }
 
 
+def status_list_credential(db: Session, list_id: str) -> dict[str, Any] | None:
+    """The BitstringStatusListCredential named `list_id` (unsigned), None when there is none:
+    list 1 (2-bit entries, purpose message) or one of the two 1-bit lists (revocation,
+    suspension) that credentials issued before migration 0007 point at."""
+    if list_id in PURPOSES:
+        wanted = (CertificateStatus.REVOKED.value if list_id == "revocation"
+                  else CertificateStatus.SUSPENDED.value)
+        indexes = [i for i, status in _flagged(db) if status == wanted]
+        return _credential_shell(status_list_url(list_id), list_id, encode_list(indexes))
+    if list_id != str(LIST_ID):
+        return None
+    status_list = db.get(StatusList, LIST_ID)
+    if status_list is None:
+        return None
+    values = {index: STATUS_VALUES[status] for index, status in _flagged(db)}
+    entries = max(MIN_LIST_ENTRIES, status_list.size)
+    return _credential_shell(status_list_url(status_list.id), MESSAGE_PURPOSE, _compress(
+        _entries_bitstring(values, entries, status_list.status_size)))
+
+
 def sign_status_list(db: Session, credential: dict[str, Any]) -> str:
+    """A status list credential as a VC-JWT signed with the current key."""
     return _sign(db, {**credential, "iss": credential["issuer"], "jti": credential["id"],
                       "iat": int(utcnow().timestamp())})
 
@@ -306,6 +387,7 @@ REASONS = {
     "revoked": N_("The certificate has been revoked."),
     "suspended": N_("The certificate is suspended."),
     "status_list_invalid": N_("A status list is not validly signed by the issuer."),
+    "claims_mismatch": N_("The credential's JWT claims do not match its content."),
 }
 
 
@@ -326,8 +408,11 @@ class Verdict:
 
 
 def _keys_by_kid(keys: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Keys by thumbprint: a kid URL and the bare thumbprint of older credentials both match,
+    whatever address the JWKS was fetched from."""
     items = keys.get("keys", []) if isinstance(keys, Mapping) else keys
-    return {k["kid"]: k for k in items if isinstance(k, Mapping) and "kid" in k}
+    return {thumbprint_of(str(k["kid"])): k for k in items
+            if isinstance(k, Mapping) and "kid" in k}
 
 
 def _check_signature(token: str, keys: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None,
@@ -340,7 +425,7 @@ def _check_signature(token: str, keys: dict[str, Any]) -> tuple[dict[str, Any] |
     kid = header.get("kid")
     if header.get("alg") != "EdDSA":
         return None, kid, "wrong_algorithm"
-    jwk = keys.get(kid) if isinstance(kid, str) else None
+    jwk = keys.get(thumbprint_of(kid)) if isinstance(kid, str) else None
     if jwk is None:
         return None, kid, "unknown_key"
     try:
@@ -372,16 +457,61 @@ def _load_status_lists(lists: Iterable[str | Mapping[str, Any]], keys: dict[str,
     return found, ok
 
 
+def _claims_match(payload: Mapping[str, Any]) -> bool:
+    """Open Badges 3.0 VC-JWT: iss, sub, jti and nbf repeat the credential's own values."""
+    issuer = payload.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    subject = payload.get("credentialSubject")
+    subject_id_ = subject.get("id") if isinstance(subject, Mapping) else None
+    valid_from = _parse_iso(payload.get("validFrom"))
+    nbf = payload.get("nbf")
+    return (payload.get("iss") == issuer_id and payload.get("jti") == payload.get("id") and
+            ("sub" not in payload or payload.get("sub") == subject_id_) and
+            (nbf is None or valid_from is None or
+             (isinstance(nbf, int | float) and int(nbf) == int(valid_from.timestamp()))))
+
+
+def _entry_status(entry: Mapping[str, Any], lists: Mapping[str, dict[str, Any]]
+                  ) -> dict[str, bool | None] | None:
+    """What one credentialStatus entry says: {"revocation": ..., "suspension": ...} with True
+    (set), False (clear) or None (its list was not given); None for an entry we do not read.
+    Raises ValueError when the list is unusable."""
+    purpose = entry.get("statusPurpose")
+    if purpose not in (*PURPOSES, MESSAGE_PURPOSE):
+        return None
+    listed = lists.get(str(entry.get("statusListCredential")))
+    if listed is None:
+        return ({"revocation": None, "suspension": None} if purpose == MESSAGE_PURPOSE
+                else {str(purpose): None})
+    subject = listed.get("credentialSubject") or {}
+    if not isinstance(subject, Mapping) or subject.get("statusPurpose") != purpose:
+        raise ValueError("purpose mismatch")
+    size = int(entry.get("statusSize", 1))
+    value = entry_value(decode_list(str(subject.get("encodedList"))),
+                        int(entry.get("statusListIndex")), size)  # type: ignore[arg-type]
+    if purpose != MESSAGE_PURPOSE:
+        return {str(purpose): bool(value)}
+    messages = {str(m.get("status")).lower(): m.get("message")
+                for m in entry.get("statusMessage") or [] if isinstance(m, Mapping)}
+    message = messages.get(hex(value), "valid" if value == 0 else None)
+    if message not in ("valid", "suspended", "revoked"):
+        raise ValueError(f"status value {value} has no known message")
+    return {"revocation": message == "revoked", "suspension": message == "suspended"}
+
+
 def verify_credential(token: str, jwks: Mapping[str, Any] | Iterable[Mapping[str, Any]],
                       status_lists: Iterable[str | Mapping[str, Any]] | None = None, *,
                       now: datetime | None = None) -> Verdict:
-    """Check a VC-JWT offline: the signature with the key named by its kid, validFrom and
-    validUntil, and (when status lists are given) its revocation and suspension bits."""
+    """Check a VC-JWT offline: the signature with the key named by its kid, the JWT claims
+    against the credential, validFrom and validUntil, and (when status lists are given) whether
+    the certificate is revoked or suspended."""
     keys = _keys_by_kid(jwks)
     payload, kid, failure = _check_signature(token.strip(), keys)
     if failure or payload is None:
         return Verdict(False, [failure or "malformed"], kid=kid)
     reasons: list[str] = []
+    if not _claims_match(payload):
+        reasons.append("claims_mismatch")
     moment = now or utcnow()
     valid_from, valid_until = _parse_iso(payload.get("validFrom")), _parse_iso(
         payload.get("validUntil"))
@@ -398,33 +528,24 @@ def verify_credential(token: str, jwks: Mapping[str, Any] | Iterable[Mapping[str
         for entry in entries if isinstance(entries, list) else [entries]:
             if not isinstance(entry, Mapping):
                 continue
-            purpose = entry.get("statusPurpose")
-            listed = lists.get(str(entry.get("statusListCredential")))
-            if purpose not in PURPOSES:
-                continue
-            if listed is None:
-                status.setdefault(purpose, None)
-                continue
-            subject = listed.get("credentialSubject") or {}
             try:
-                if subject.get("statusPurpose") != purpose:
-                    raise ValueError("purpose mismatch")
-                flag = bit_is_set(decode_list(str(subject.get("encodedList"))),
-                                  int(entry.get("statusListIndex")))
-            except (ValueError, IndexError, TypeError, OSError):
+                said = _entry_status(entry, lists)
+            except (ValueError, IndexError, TypeError, OSError, EOFError):
                 reasons.append("status_list_invalid")
-                status[purpose] = None
                 continue
-            status[purpose] = flag
-            if flag:
-                reasons.append("revoked" if purpose == "revocation" else "suspended")
+            for purpose, flag in (said or {}).items():
+                if flag or purpose not in status:
+                    status[purpose] = flag
+        for purpose, reason in (("revocation", "revoked"), ("suspension", "suspended")):
+            if status.get(purpose):
+                reasons.append(reason)
     return Verdict(not reasons, reasons, payload, kid, True, status)
 
 
 def current_status_lists(db: Session) -> list[dict[str, Any]]:
-    """Both status list credentials as the server publishes them now (unsigned JSON)."""
-    flagged = flagged_indexes(db)
-    return [status_list_credential(db, purpose, flagged) for purpose in PURPOSES]
+    """Every status list credential as the server publishes it now (unsigned JSON)."""
+    names = [*PURPOSES, str(LIST_ID)]
+    return [c for c in (status_list_credential(db, name) for name in names) if c is not None]
 
 
 def number_of(payload: Mapping[str, Any]) -> str | None:

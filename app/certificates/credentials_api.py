@@ -3,7 +3,7 @@ public page where a verifier checks a credential."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
@@ -21,6 +21,7 @@ from app.web import render
 router = APIRouter(tags=["certificates"])
 PageGuard = [Depends(page_guard)]
 MAX_UPLOAD = 64 * 1024
+JWK_MEDIA_TYPE = "application/jwk+json"
 
 
 def _holder_side(user: CurrentUser, certificate: Certificate) -> bool:
@@ -50,19 +51,37 @@ def jwks(db: SessionDep) -> JSONResponse:
     return JSONResponse(credentials.jwks(db), headers={"Cache-Control": "public, max-age=300"})
 
 
+@router.get("/api/v1/keys/{thumbprint}", responses={200: {"content": {JWK_MEDIA_TYPE: {}}}})
+def key(thumbprint: str, db: SessionDep) -> JSONResponse:
+    """Anyone: one public key; a credential's `kid` header is this URL."""
+    jwk = credentials.public_key(db, thumbprint)
+    if jwk is None:
+        raise NotFound(_("There is no key with this id."), code="key_not_found")
+    return JSONResponse(jwk, media_type=JWK_MEDIA_TYPE,
+                        headers={"Cache-Control": "public, max-age=300"})
+
+
 @router.get("/api/v1/status-lists/{list_id}",
-            responses={200: {"content": {credentials.MEDIA_TYPE: {}}}})
-def status_list(list_id: str, request: Request, db: SessionDep, format: str = "json") -> Response:
-    """Anyone: the Bitstring Status List of revocations or of suspensions (JSON, or a signed
-    VC-JWT when asked for application/vc+jwt or ?format=jwt)."""
-    if list_id not in credentials.PURPOSES:
-        raise NotFound(_("There is no status list with this name."), code="not_found")
+            responses={200: {"content": {credentials.MEDIA_TYPE: {}, "application/json": {}}}})
+def status_list(list_id: str, request: Request, db: SessionDep,
+                format: Literal["jwt", "json"] | None = None) -> Response:
+    """Anyone: a Bitstring Status List credential, signed (VC-JWT) by default; unsigned JSON
+    with ?format=json or when only JSON is accepted."""
     body = credentials.status_list_credential(db, list_id)
+    if body is None:
+        raise NotFound(_("There is no status list with this name."), code="not_found")
     headers = {"Cache-Control": "public, max-age=60", "Vary": "Accept"}
-    if format == "jwt" or credentials.MEDIA_TYPE in request.headers.get("accept", ""):
-        return Response(credentials.sign_status_list(db, body), media_type=credentials.MEDIA_TYPE,
-                        headers=headers)
-    return JSONResponse(body, headers=headers)
+    if format == "json" or (format is None and _wants_json(request.headers.get("accept", ""))):
+        return JSONResponse(body, headers=headers)
+    return Response(credentials.sign_status_list(db, body), media_type=credentials.MEDIA_TYPE,
+                    headers=headers)
+
+
+def _wants_json(accept: str) -> bool:
+    """JSON only when asked for and the signed form is not also acceptable."""
+    kinds = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    return bool(kinds & {"application/json", "application/vc+ld+json", "application/vc"}) and \
+        not kinds & {credentials.MEDIA_TYPE, "*/*", "application/*"}
 
 
 # --- the verifier's page ------------------------------------------------------------------------

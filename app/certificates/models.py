@@ -20,6 +20,20 @@ class CertificateStatus(StrEnum):
     REVOKED = "revoked"
 
 
+class StatusList(Base):
+    """The Bitstring Status List of certificates (row 1, published at /api/v1/status-lists/1).
+    Every certificate owns one entry of `status_size` bits at `Certificate.status_index`, drawn
+    at random below `size` and never reused; `size` doubles when random draws keep hitting
+    taken entries (the list grows in place, so its URL and every index stay valid)."""
+
+    __tablename__ = "status_lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)  # entries that may be allocated
+    status_size: Mapped[int] = mapped_column(Integer, default=2)  # bits per entry
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Certificate(Base):
     """A certificate held by a worker. `status` stores only what people decide (valid,
     suspended, revoked); expiry follows from the dates."""
@@ -40,7 +54,8 @@ class Certificate(Base):
     status: Mapped[str] = mapped_column(String(16), default=CertificateStatus.VALID.value,
                                         index=True)
     status_reason: Mapped[str] = mapped_column(Text, default="")
-    status_index: Mapped[int] = mapped_column(Integer, unique=True)  # bit in the status lists
+    # Its entry in the status list, drawn at random (service.create_certificate).
+    status_index: Mapped[int] = mapped_column(Integer, unique=True)
     issuer: Mapped[str] = mapped_column(String(200))
     source: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # attempt / booking ids
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

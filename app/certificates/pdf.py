@@ -16,8 +16,8 @@ import segno
 from fpdf import FPDF
 
 from app.certificates import service
+from app.certificates.addresses import base_url
 from app.certificates.models import Certificate
-from app.config import get_settings
 from app.organisations import reference
 
 FONT_PATH = Path(__file__).resolve().parent / "fonts" / "NotoSansSC-Regular.subset.ttf"
@@ -34,7 +34,7 @@ ACCENT = (150, 20, 30)
 
 def verification_url(number: str) -> str:
     """What the QR code encodes: the public verification page of the certificate."""
-    return get_settings().base_url.rstrip("/") + "/verify/" + number
+    return base_url() + "/verify/" + number
 
 
 def _font_path() -> Path:

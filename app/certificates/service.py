@@ -3,16 +3,25 @@ status (valid, expired, suspended, revoked), history, verification, regulators' 
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from app.accounts import service as accounts
 from app.accounts.models import Role, User
 from app.certificates import numbers
-from app.certificates.models import Certificate, CertificateEvent, CertificateStatus
+from app.certificates.models import (
+    Certificate,
+    CertificateEvent,
+    CertificateStatus,
+    StatusList,
+)
 from app.courses.models import Course
 from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound
@@ -22,6 +31,7 @@ from app.learning import profiles
 from app.organisations import service as organisations
 from app.organisations import validators
 from app.organisations.models import Enterprise, Worker
+from app.pagination import LIKE_ESCAPE, like_pattern
 
 ISSUER = "Pithead mine-safety training platform"
 
@@ -30,7 +40,6 @@ def today() -> date:
     """Today in Beijing (certificate dates are calendar days there)."""
     return utcnow().astimezone(LOCAL_TZ).date()
 
-from app.pagination import LIKE_ESCAPE, like_pattern
 
 def add_years(day: date, years: int) -> date:
     """The same calendar day `years` later (29 February becomes 28 February)."""
@@ -51,8 +60,55 @@ def status_of(certificate: Certificate, on: date | None = None) -> str:
 
 # --- issuing -------------------------------------------------------------------------------------
 
-def _next_status_index(db: Session) -> int:
-    return int(db.scalar(select(func.coalesce(func.max(Certificate.status_index), -1))) or -1) + 1
+LIST_ID = 1  # one list, grown in place
+FIRST_LIST_SIZE = 131_072  # entries; the W3C Bitstring Status List minimum (herd privacy)
+PROBES_BEFORE_GROWING = 8  # random draws that all hit taken entries: the list is filling up
+ALLOCATION_ATTEMPTS = 64
+
+
+def status_list(db: Session) -> StatusList:
+    """The certificates' status list (created by migration 0007)."""
+    row = db.get(StatusList, LIST_ID)
+    if row is None:  # only after someone emptied the table by hand
+        row = StatusList(id=LIST_ID, size=FIRST_LIST_SIZE, status_size=2)
+        db.add(row)
+        db.flush()
+    return row
+
+
+def _free_status_entry(db: Session) -> int:
+    """A random entry of the status list that no certificate holds (the Bitstring Status List
+    spec asks for random indexes, so an index says nothing about when or to whom a certificate
+    was issued). When random draws keep finding taken entries, the list doubles."""
+    for _attempt in range(ALLOCATION_ATTEMPTS):
+        row = status_list(db)
+        size = row.size
+        for _probe in range(PROBES_BEFORE_GROWING):
+            index = secrets.randbelow(size)
+            if db.scalar(select(Certificate.id).where(Certificate.status_index == index)) is None:
+                return index
+        # Only the issuer that still sees the old size doubles it; the others re-read it.
+        db.execute(update(StatusList).where(StatusList.id == LIST_ID, StatusList.size == size)
+                   .values(size=size * 2).execution_options(synchronize_session=False))
+        db.expire(row)
+    raise RuntimeError("no free status list entry found")  # pragma: no cover - needs ~2^-500 luck
+
+
+def create_certificate(*, db: Session, values: dict[str, Any]) -> Certificate:
+    """Insert a certificate with a fresh number and a free status entry; a concurrent issuer
+    that took the same entry (or number) first makes the unique constraint refuse ours (in a
+    savepoint, so the caller's transaction goes on) and we draw again."""
+    for _attempt in range(ALLOCATION_ATTEMPTS):
+        index = _free_status_entry(db)
+        certificate = Certificate(number=_unique_number(db), status_index=index, **values)
+        try:
+            with db.begin_nested():
+                db.add(certificate)
+                db.flush()
+        except IntegrityError:
+            continue
+        return certificate
+    raise RuntimeError("could not allocate a certificate number and status entry")
 
 
 def _unique_number(db: Session) -> str:
@@ -84,15 +140,12 @@ def issue_if_complete(*, db: Session, worker_id: int, course_id: int, source: di
     validity = int(spec.get("validity_years") or profile.get("validity_years", 6))
     review = spec.get("review_years") or profile.get("review_years")
     issued = today()
-    certificate = Certificate(
-        number=_unique_number(db), worker_id=worker_id, course_id=course.id,
+    certificate = create_certificate(db=db, values=dict(
+        worker_id=worker_id, course_id=course.id,
         course_code=course.code, title=spec["title"], job_category=course.job_category,
         issued_on=issued, expires_on=add_years(issued, validity),
         review_due_on=add_years(issued, int(review)) if review else None,
-        review_years=int(review) if review else None, issuer=ISSUER,
-        status_index=_next_status_index(db), source=source)
-    db.add(certificate)
-    db.flush()
+        review_years=int(review) if review else None, issuer=ISSUER, source=source))
     record_event(db=db, certificate=certificate, kind="issued", by=by, detail=source)
     accounts.record_audit(db=db, action="certificate.issued", actor=by,
                           object_type="certificate", object_id=certificate.number,
@@ -116,10 +169,10 @@ def _requirements_met(db: Session, worker_id: int, course: Course) -> bool:
 
 
 def record_event(*, db: Session, certificate: Certificate, kind: str, by: User | None,
-                 reason: str = "", detail: dict[str, object] | None = None) -> None:
+                 reason: str = "", detail: Mapping[str, object] | None = None) -> None:
     """Append to the certificate's history (the database refuses to change it later)."""
     db.add(CertificateEvent(certificate_id=certificate.id, kind=kind, reason=reason,
-                            actor_id=by.id if by else None, detail=detail or {}))
+                            actor_id=by.id if by else None, detail=dict(detail or {})))
     db.flush()
 
 

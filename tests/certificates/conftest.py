@@ -27,19 +27,28 @@ def certified(db, tmp_path, client):
     ent = f.enterprise(db, region="140105", name="Alpha Colliery")
     worker = f.worker(db, ent, full_name="张三丰")
     admin = f.user(db, Role.ADMIN, username="root")
+    auth = pass_theory(db, client, course=course, exam=exam, worker=worker, admin=admin)
+    return {"worker": worker, "enterprise": ent, "auth": auth, "course": course, "exam": exam,
+            "admin": admin}
+
+
+def pass_theory(db, client, *, course, exam, worker, admin) -> dict[str, str]:
+    """Enrol the worker, complete the course and pass its exam through the API (the submit
+    issues the certificate); returns the worker's auth headers."""
+    from app.exams.models import Attempt
+
     enrolment = learning.enrol(db=db, course=course, workers=[worker], by=admin)[0]
     db.execute(update(Enrolment).where(Enrolment.id == enrolment.id).values(status="completed"))
     db.commit()
     auth = f.token(client, worker.id_number)
     attempt = client.post(f"/api/v1/exams/{exam.id}/attempts", headers=auth).json()
-    from app.exams.models import Attempt
-
     paper = db.get(Attempt, attempt["id"]).paper
     db.commit()
     for item in paper:
         client.put(f"/api/v1/attempts/{attempt['id']}/answers/{item['question_id']}",
                    json={"option_ids": [o["id"] for o in item["options"] if o["right"]]},
                    headers=auth)
-    result = client.post(f"/api/v1/attempts/{attempt['id']}/submit", headers=auth).json()
-    assert result["passed"] is True
-    return {"worker": worker, "enterprise": ent, "auth": auth}
+    response = client.post(f"/api/v1/attempts/{attempt['id']}/submit", headers=auth)
+    assert response.status_code == 200, response.text
+    assert response.json()["passed"] is True
+    return auth
