@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import chain, islice
-from typing import Any
+from typing import IO, Any
 
+from defusedxml.ElementTree import iterparse
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from app.i18n import N_
 
@@ -50,8 +51,26 @@ _SNIFF_CHARS = 4096
 # Excel's own sheet limit: a row number beyond it means a forged or broken file, and
 # openpyxl would otherwise yield every missing row up to it.
 _EXCEL_MAX_ROWS = 1_048_576
-# A 10 MB .xlsx can legitimately unpack to ~100 MB of XML; beyond this it is a zip bomb.
-_MAX_UNPACK_RATIO = 20
+# An .xlsx is a zip of XML, and a small one can unpack to gigabytes (a 0.5 MB file of one very
+# wide row or a huge sharedStrings part unpacked to 190 MB and kept a server busy for 80 s at
+# 4.9 GB). So the zip's declared sizes are checked before anything is inflated (zipfile never
+# inflates a member past its declared size), the parts openpyxl holds in memory are scanned
+# with a streaming parser that stops at the first limit, and only then does openpyxl parse.
+# A 20,000-row roster unpacks to ~5 MB; these limits leave a wide margin for real files.
+_MAX_UNPACK_RATIO = 20  # unpacked size against the upload limit
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+MAX_PART_BYTES = 32 * 1024 * 1024  # one worksheet
+MAX_SHARED_STRINGS_BYTES = 16 * 1024 * 1024
+MAX_ZIP_MEMBERS = 1000
+# A part this large must not compress better than this: real XML stays far below it.
+_RATIO_CHECKED_FROM = 1024 * 1024
+MAX_MEMBER_RATIO = 200
+MAX_COLUMNS = 256
+MAX_CELLS = 500_000
+# Excel's own limit on the text of one cell.
+MAX_CELL_CHARS = 32767
+# Blank lines included: ten times the largest import, and read in well under a second.
+MAX_CSV_RECORDS = 200_000
 # Excel keeps 15 significant digits, so any number from 10**15 up has been rounded.
 _PRECISION_LIMIT = 10**15
 # What Excel writes into a CSV for a long number in a "General" column, e.g. 1.10101E+17.
@@ -60,7 +79,10 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # openpyxl's control characters plus what XML 1.0 also forbids (lone surrogates cannot be
 # encoded, U+FFFE/U+FFFF make the sheet unreadable).
 _XML_ILLEGAL_RE = re.compile(ILLEGAL_CHARACTERS_RE.pattern + r"|[\ud800-\udfff\ufffe\uffff]")
-_EXCEL_MAX_CELL_CHARS = 32767
+_EXCEL_MAX_CELL_CHARS = MAX_CELL_CHARS
+# The export's formula guard: "'" before text a spreadsheet would run. Reading strips exactly
+# that, so an exported file imported again gives back the values it was made from.
+_GUARDED_RE = re.compile("'[=+\\-@\t\r]")
 _SHEET_TITLE_INVALID_RE = re.compile(r"[\\*?:/\[\]]")
 _WIDTH_SAMPLE_ROWS = 200
 _MIN_WIDTH, _MAX_WIDTH = 6, 60
@@ -285,6 +307,8 @@ def _cell_text(value: object, *, row: int, column: str, column_name: str | None 
         return ""
     if isinstance(value, str):
         text = value.strip()
+        if _GUARDED_RE.match(text):
+            text = text[1:].strip()
         match = _EXCEL_SCIENTIFIC_RE.fullmatch(text)
         # Only a CSV carries Excel's display text; 1E+11 and up is a 12+ digit number Excel
         # shortened to six significant digits, almost always an ID or phone number.
@@ -388,14 +412,58 @@ def _iter_csv(text: str, delimiter: str) -> Generator[_Record, None, None]:
             cells = next(reader)
         except StopIteration:
             return
-        except csv.Error:  # e.g. a runaway quote swallowing the file past the field limit
+        except csv.Error as exc:  # e.g. a runaway quote swallowing the file past the field limit
+            if "field larger than field limit" in str(exc):
+                raise SpreadsheetError(
+                    N_(
+                        "Row {row} has a cell longer than {limit} characters, or a quote "
+                        "character that is never closed"
+                    ),
+                    {"row": row_number + 1, "limit": MAX_CELL_CHARS},
+                    row=row_number + 1,
+                ) from None
             raise SpreadsheetError(
                 N_("Row {row} is not valid CSV: check for an unmatched quote character"),
                 {"row": row_number + 1},
                 row=row_number + 1,
             ) from None
         row_number += 1
+        if row_number > MAX_CSV_RECORDS:
+            raise SpreadsheetError(
+                N_("The file has more than {limit} lines: split it into smaller files"),
+                {"limit": MAX_CSV_RECORDS},
+                row=row_number,
+            )
+        _check_width(len(cells), row_number)
+        for index, cell in enumerate(cells):
+            _check_length(len(cell), row_number, index + 1)
         yield row_number, [_CsvText(cell) for cell in cells]
+
+
+def _check_width(columns: int, row: int) -> None:
+    if columns > MAX_COLUMNS:
+        raise SpreadsheetError(
+            N_(
+                "Row {row} has cells in column {column}; the limit is {limit} columns. Delete "
+                "the unused columns and upload the file again"
+            ),
+            {"row": row, "column": get_column_letter(min(columns, 18278)), "limit": MAX_COLUMNS},
+            row=row,
+        )
+
+
+def _check_length(length: int, row: int, column: int) -> None:
+    if length > MAX_CELL_CHARS:
+        letter = get_column_letter(min(column, 18278))
+        raise SpreadsheetError(
+            N_(
+                "Row {row}, column {column}: the text is {length} characters long; the limit "
+                "is {limit} characters"
+            ),
+            {"row": row, "column": letter, "length": length, "limit": MAX_CELL_CHARS},
+            row=row,
+            column=letter,
+        )
 
 
 def _choose_delimiter(text: str, expected: set[str]) -> str:
@@ -433,13 +501,17 @@ def _xlsx_records(data: bytes, *, max_unpacked: int) -> Generator[_Record, None,
     workbook = None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            # Declared sizes bound what zipfile will inflate, so checking them stops bombs.
-            unpacked = sum(info.file_size for info in archive.infolist())
-        if unpacked > max_unpacked:
-            raise SpreadsheetError(
-                N_("The workbook is too large when unpacked ({size}); the limit is {limit}"),
-                {"size": _format_size(unpacked), "limit": _format_size(max_unpacked)},
-            )
+            _check_archive(archive, min(max_unpacked, MAX_UNPACKED_BYTES))
+            # Before openpyxl opens anything: loading reads all shared strings into memory
+            # and walks a worksheet without a <dimension> tag from end to end.
+            for info in archive.infolist():
+                name = info.filename.lower()
+                if name.endswith("sharedstrings.xml"):
+                    with archive.open(info) as part:
+                        _scan_shared_strings(part)
+                elif "worksheets/" in name and name.endswith(".xml"):
+                    with archive.open(info) as part:
+                        _scan_sheet(part)
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
         if not workbook.worksheets:
             raise SpreadsheetError(N_("The workbook has no worksheets"))
@@ -460,6 +532,118 @@ def _xlsx_records(data: bytes, *, max_unpacked: int) -> Generator[_Record, None,
     finally:
         if workbook is not None:
             workbook.close()
+
+
+_TOO_BIG_UNPACKED = N_("The workbook is too large when unpacked ({size}); the limit is {limit}")
+
+
+def _check_archive(archive: zipfile.ZipFile, max_unpacked: int) -> None:
+    """Refuse a zip bomb from the declared sizes alone, before anything is inflated."""
+    members = archive.infolist()
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise SpreadsheetError(
+            N_("The workbook holds {count} files; the limit is {limit}"),
+            {"count": len(members), "limit": MAX_ZIP_MEMBERS},
+        )
+    unpacked = sum(info.file_size for info in members)
+    if unpacked > max_unpacked:
+        raise SpreadsheetError(
+            _TOO_BIG_UNPACKED,
+            {"size": _format_size(unpacked), "limit": _format_size(max_unpacked)},
+        )
+    for info in members:
+        name = info.filename.lower()
+        limit = MAX_SHARED_STRINGS_BYTES if name.endswith("sharedstrings.xml") else MAX_PART_BYTES
+        if info.file_size > limit:
+            raise SpreadsheetError(
+                N_("Part {part} of the workbook is too large when unpacked ({size}); the limit "
+                   "is {limit}"),
+                {"part": info.filename, "size": _format_size(info.file_size),
+                 "limit": _format_size(limit)},
+            )
+        if (
+            info.file_size > _RATIO_CHECKED_FROM
+            and info.file_size > MAX_MEMBER_RATIO * max(info.compress_size, 1)
+        ):
+            raise SpreadsheetError(
+                N_("Part {part} of the workbook unpacks {ratio} times larger than it is stored; "
+                   "the limit is {limit} times. The file looks like a zip bomb"),
+                {"part": info.filename, "ratio": info.file_size // max(info.compress_size, 1),
+                 "limit": MAX_MEMBER_RATIO},
+            )
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _scan_shared_strings(part: IO[bytes]) -> None:
+    """Count the shared strings and measure each, streaming, before openpyxl loads them all."""
+    count = 0
+    length = 0
+    for event, element in iterparse(part, events=("start", "end"), forbid_dtd=True):
+        tag = _local(element.tag)
+        if event == "start":
+            if tag == "si":
+                count += 1
+                length = 0
+                if count > MAX_CELLS:
+                    raise SpreadsheetError(
+                        N_("The workbook holds more than {limit} different texts"),
+                        {"limit": MAX_CELLS},
+                    )
+            continue
+        if tag == "t":
+            length += len(element.text or "")
+            if length > MAX_CELL_CHARS:
+                raise SpreadsheetError(
+                    N_("The workbook holds a text of more than {limit} characters"),
+                    {"limit": MAX_CELL_CHARS},
+                )
+        elif tag == "si":
+            element.clear()
+
+
+def _scan_sheet(part: IO[bytes]) -> None:
+    """Stream the worksheet XML and stop at the first cell past a limit, before openpyxl
+    builds rows as wide as the widest cell (16,384 columns make every row 16,384 values)."""
+    cells = 0
+    row = 0
+    column = 0
+    for event, element in iterparse(part, events=("start", "end"), forbid_dtd=True):
+        tag = _local(element.tag)
+        if event == "start":
+            if tag == "row":
+                number = element.get("r")
+                row = int(number) if number and number.isdigit() else row + 1
+                column = 0
+                if row > _EXCEL_MAX_ROWS:
+                    raise SpreadsheetError(_NOT_XLSX)
+            elif tag == "c":
+                reference = element.get("r")
+                if reference:
+                    letters = reference.rstrip("0123456789")
+                    try:
+                        column = column_index_from_string(letters)
+                    except ValueError:
+                        raise SpreadsheetError(_NOT_XLSX) from None
+                else:
+                    column += 1
+                _check_width(column, row)
+                cells += 1
+                if cells > MAX_CELLS:
+                    raise SpreadsheetError(
+                        N_("The sheet has more than {limit} cells: split it into smaller files"),
+                        {"limit": MAX_CELLS},
+                        row=row,
+                    )
+            continue
+        if tag in ("v", "t"):
+            _check_length(len(element.text or ""), row, column)
+        elif tag == "c":
+            element.clear()
+        elif tag == "row":
+            element.clear()
 
 
 # --------------------------------------------------------------------------- writing
