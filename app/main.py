@@ -33,6 +33,8 @@ from app.exams import api as exams_api
 from app.exams import bank_api, bank_pages
 from app.exams import pages as exams_pages
 from app.exams.sweeper import Sweeper
+from app.experts import api as experts_api
+from app.experts import pages as experts_pages
 from app.i18n import gettext as _
 from app.learning import api as learning_api
 from app.learning import class_pages
@@ -186,7 +188,8 @@ def create_app() -> FastAPI:
                    accounts_pages.router, organisations_pages.router, courses_pages.router,
                    learning_pages.router, class_pages.router, authoring_pages.router,
                    exams_pages.router, bank_api.router, bank_pages.router, examiner_pages.router,
-                   practicals_pages.router, certificates_pages.router):
+                   practicals_pages.router, certificates_pages.router, experts_api.router,
+                   experts_pages.router):
         _add_routes(app, router)
     get_engine()
     return app

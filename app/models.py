@@ -5,6 +5,7 @@ from app.certificates.models import Certificate, CertificateEvent, SigningKey
 from app.courses.models import Course, Lesson, Module
 from app.db import Base
 from app.exams.models import Answer, Attempt, AttemptEvent, Exam, ExtraTime, Question
+from app.experts.models import Expert, ExpertRoleLink, ExpertSpeciality
 from app.learning.models import (
     Enrolment,
     LedgerEntry,
@@ -19,7 +20,8 @@ from app.practicals.models import Booking, Notification, PracticalSession, TestC
 
 __all__ = ["Answer", "ApiToken", "Attempt", "AttemptEvent", "AuditEvent", "Base", "Booking",
            "Certificate", "CertificateEvent", "Course", "Enrolment", "Enterprise", "Exam",
-           "ExtraTime", "LedgerEntry", "Lesson", "LessonProgress", "LoginThrottle", "Module",
+           "Expert", "ExpertRoleLink", "ExpertSpeciality", "ExtraTime", "LedgerEntry", "Lesson",
+           "LessonProgress", "LoginThrottle", "Module",
            "Notification", "OfflineAttendance", "OfflineClass", "PracticalSession", "Question",
            "Region", "RosterUpload", "RuleProfile", "SigningKey", "StudyClock", "TestCentre",
            "User", "UserRole", "WebSession", "Worker"]

@@ -779,6 +779,47 @@ BANK_CASES: dict[tuple[str, str], Case] = {
 ROUTE_CASES.update(BANK_CASES)
 
 
+# The expert pool (app/experts): every staff member reads it (PUBLIC_ROUTES below), but only
+# admins and regulators of the expert's region change an expert; other regions get 404.
+EXPERT_SECRET = "Alpha Shanxi Ventilation Expert"
+
+
+def _expert(w: World) -> int:
+    from app.experts.models import Expert, ExpertSpeciality
+
+    with app_db.open_session(write=True) as s:
+        expert_id = s.scalar(select(Expert.id).where(Expert.full_name == EXPERT_SECRET))
+        if expert_id is None:
+            expert = Expert(full_name=EXPERT_SECRET, organisation="Shanxi Institute",
+                            region_code="140105", qualifications="", available=True,
+                            specialities=[ExpertSpeciality(speciality="ventilation")], roles=[])
+            s.add(expert)
+            s.commit()
+            expert_id = expert.id
+    return expert_id
+
+
+def _expert_case(url: Callable[[World], str], *, shows: bool = False,
+                 data: Callable[[World], dict[str, str]] | None = None,
+                 json: Callable[[World], dict[str, Any]] | None = None) -> Case:
+    return Case(url=url, allowed=("admin", "reg_14"), refused=("a_admin", "worker_a"),
+                data=data, json=json, secrets=lambda w: [EXPERT_SECRET], shows=shows)
+
+
+EXPERT_CASES: dict[tuple[str, str], Case] = {
+    ("PATCH", "/api/v1/experts/{expert_id}"): _expert_case(
+        lambda w: f"/api/v1/experts/{_expert(w)}", json=lambda w: {"available": False},
+        shows=True),
+    ("GET", "/experts/{expert_id}/edit"): _expert_case(
+        lambda w: f"/experts/{_expert(w)}/edit", shows=True),
+    ("POST", "/experts/{expert_id}/edit"): _expert_case(
+        lambda w: f"/experts/{_expert(w)}/edit", data=lambda w: {
+            "full_name": EXPERT_SECRET, "organisation": "Shanxi Institute",
+            "region_code": "140105", "specialities": "gas", "available": "on"}),
+}
+ROUTE_CASES.update(EXPERT_CASES)
+
+
 # Object-scoped routes that are public by design (e.g. a certificate verification page): each
 # needs a reason here, and is then exempt from the jurisdiction cases.
 PUBLIC_ROUTES: dict[tuple[str, str], str] = {
@@ -792,6 +833,11 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/courses/{course_id}"): "the course catalogue is open to every signed-in "
     "user; drafts are hidden from non-authors (tests/courses)",
     ("GET", "/courses/{course_id}"): "as the catalogue API",
+    ("GET", "/api/v1/experts/{expert_id}"): "the expert pool is open to all staff of every "
+    "region by design (issue 10.5); a worker is refused, editing is jurisdiction-scoped "
+    "(EXPERT_CASES; tests/experts/test_api.py)",
+    ("GET", "/experts/{expert_id}"): "as the expert API: any staff reads, workers get 403 "
+    "(tests/experts/test_pages.py)",
     ("POST", "/courses/{course_id}/enrol"): "a worker enrols itself; no other worker is named",
     ("GET", "/media/{key}"): "course media are course content, readable by every signed-in user; "
     "keys are content hashes",

@@ -1,0 +1,1 @@
+"""The expert and supervisory-cadre talent pool."""
