@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -15,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import errors
+from app import errors, openapi
 from app.accounts import api as accounts_api
 from app.accounts import pages as accounts_pages
 from app.accounts import service as accounts_service
@@ -118,14 +119,15 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
 async def http_error_handler(request: Request, exc: Exception) -> Response:
     """Unknown routes and wrong methods, in the same two shapes."""
     assert isinstance(exc, StarletteHTTPException)
-    titles = {404: _("Not found"), 405: _("Method not allowed")}
+    titles = {400: _("Bad request"), 404: _("Not found"), 405: _("Method not allowed")}
     title = titles.get(exc.status_code, _("Error"))
     details = {404: _("There is no page at this address."),
                405: _("This address does not accept that kind of request.")}
     detail = details.get(exc.status_code, str(exc.detail))
     if _wants_json(request):
-        return _problem(exc.status_code, title, detail, "not_found" if exc.status_code == 404
-                        else "http_error", headers=getattr(exc, "headers", None))
+        code = {400: "bad_request", 404: "not_found"}.get(exc.status_code, "http_error")
+        return _problem(exc.status_code, title, detail, code,
+                        headers=getattr(exc, "headers", None))
     return _error_page(request, exc.status_code, title, detail)
 
 
@@ -191,6 +193,7 @@ def create_app() -> FastAPI:
                    practicals_pages.router, certificates_pages.router, experts_api.router,
                    experts_pages.router):
         _add_routes(app, router)
+    bound_int_params(app)
+    app.openapi = partial(openapi.build, app)  # type: ignore[method-assign]
     get_engine()
     return app
-    bound_int_params(app)

@@ -262,3 +262,42 @@ def test_a_server_error_closes_the_connection_and_says_so(app) -> None:  # type:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# The OpenAPI document tells the truth about authentication and errors (item 18).
+
+def test_openapi_has_the_bearer_scheme_and_problem_responses(app) -> None:  # type: ignore[no-untyped-def]
+    schema = app.openapi()
+    scheme = schema["components"]["securitySchemes"]["OAuth2Password"]
+    assert scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    me = schema["paths"]["/api/v1/me"]["get"]
+    assert me["security"] == [{"OAuth2Password": []}]
+    assert {"401", "403"} <= set(me["responses"])
+    token = schema["paths"]["/api/v1/auth/token"]["post"]
+    assert "security" not in token and {"401", "422", "429"} <= set(token["responses"])
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if status.startswith("4"):
+                    assert response["content"] == {"application/problem+json": {
+                        "schema": {"$ref": "#/components/schemas/Problem"}}}, (path, method)
+            if "{" in path and path.startswith("/api/"):
+                assert "404" in operation["responses"], (path, method)
+
+
+def test_error_responses_match_the_problem_schema(app, client, admin: str) -> None:  # type: ignore[no-untyped-def]
+    import jsonschema
+
+    problem = app.openapi()["components"]["schemas"]["Problem"]
+    headers = f.token(client, admin)
+    answers = [client.get("/api/v1/me"),  # 401
+               client.get(f"/api/v1/enterprises/{HUGE}", headers=headers),  # 422
+               client.get("/api/v1/enterprises/123456", headers=headers),  # 404
+               client.post("/api/v1/enrolments", headers={**headers,
+                           "Content-Type": "application/json"}, content=b"Q\xff\xfa")]  # 400
+    assert [a.status_code for a in answers] == [401, 422, 404, 400]
+    for answer in answers:
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        jsonschema.validate(answer.json(), problem)
+    assert answers[3].json()["code"] == "bad_request"

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import media
@@ -445,7 +446,7 @@ async def import_questions(request: Request, db: SessionDep, bank: BankCode, use
     return ImportOut(**result.as_dict(), dry_run=dry_run)
 
 
-@router.get("/banks/{bank}/export")
+@router.get("/banks/{bank}/export", response_class=PlainTextResponse)
 def export_gift(db: SessionDep, bank: BankCode,
                 locale: Annotated[str, Query(pattern="^(en|zh_CN)$")] = "en",
                 status: str = "") -> Response:
