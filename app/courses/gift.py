@@ -275,12 +275,13 @@ def _parse_answers(body: str, fmt: str, filename: str,
         head = answer.strip().upper()
         if head in ("T", "TRUE", "F", "FALSE"):
             # {T#shown to who answered wrong#shown to who answered right}
-            wrong, right = [_one_line(_formatted(f, fmt)[0]) for f in feedbacks] + \
+            if_wrong, if_right = [_one_line(_formatted(f, fmt)[0]) for f in feedbacks] + \
                 [""] * (2 - len(feedbacks))
             truth = head.startswith("T")
-            options = [GiftOption("True", 100.0 if truth else 0.0, right if truth else wrong),
-                       GiftOption("False", 0.0 if truth else 100.0, wrong if truth else right)]
-            return "true_false", options, general_feedback
+            return "true_false", [
+                GiftOption("True", 100.0 if truth else 0.0, if_right if truth else if_wrong),
+                GiftOption("False", 0.0 if truth else 100.0, if_wrong if truth else if_right),
+            ], general_feedback
         raise GiftError(filename, line, "short-answer questions (only '=' answers) are not "
                                         "supported")
     single = "=" in body

@@ -55,7 +55,8 @@ def test_unsupported_or_broken_questions_name_their_line(text, message):
 plain_text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"),
                                             blacklist_characters="\ufeff" + "".join(
                                                 map(chr, range(0xFDD0, 0xFDF0)))),
-                     min_size=1, max_size=40).filter(lambda s: s.strip() and s == " ".join(s.split()))
+                     min_size=1, max_size=40).filter(
+                         lambda s: s.strip() and s == " ".join(s.split()))
 # [id:] and [tag:] values: anything on one line but a backslash (only \] is an escape there).
 marks = plain_text.filter(lambda s: "\\" not in s)
 # A stem may span lines and keep its indentation (but not blank edges or trailing spaces).

@@ -709,3 +709,85 @@ def test_only_trainers_and_admins(client, db, exam_world):
                       headers=admin_auth).status_code == 404
     assert client.get("/api/v1/banks/lower-case/questions",
                       headers=admin_auth).status_code == 404
+
+
+MOODLE_EXPORT = """// question: 0  name: Switch category to $course$/top/Default for TEST/Gas
+$CATEGORY: $course$/top/Default for TEST/Gas/Detection
+
+// question: 12  name: Roof gas
+// [id:GAS-12] [tag:easy] [tag:coal.gas_inspection]
+::Roof gas::[html]<p>Which gas collects at the <b>roof</b>?</p><p>Think\\: density.</p>{
+\t=[html]Methane#[html]<i>Right</i>: it is light.
+\t~Carbon dioxide#It is heavy.
+\t####[html]<p>CH<sub>4</sub> rises.</p>
+}
+
+// [id:GAS-13]
+::Lamp::The flame lamp
+    shows gas.{FALSE#It does not.#Right.}
+
+::Select::Tick all that apply{
+\t~%100%Helmet#Yes
+\t~%-50%Lighter
+\t~%-50%Matches
+}
+"""
+
+
+def test_moodle_gift_imports_with_feedback_paths_ids_and_tags_and_round_trips(
+        client, db, exam_world, tauth):
+    response = client.post("/api/v1/banks/MOODLE/import", headers=tauth, files={
+        "file": ("moodle.gift", MOODLE_EXPORT.encode(), "text/plain")})
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 3
+    stored = {q.external_id: q for q in db.scalars(select(Question).where(
+        Question.bank == "MOODLE"))}
+    assert set(stored) == {"GAS-12", "GAS-13", "Select"}
+    roof, lamp, select_all = stored["GAS-12"], stored["GAS-13"], stored["Select"]
+    assert roof.category == "Default for TEST/Gas/Detection"
+    assert roof.text == {"en": "Which gas collects at the roof?\nThink: density."}
+    assert (roof.difficulty, roof.job_category) == ("easy", "coal.gas_inspection")
+    assert roof.options == [
+        {"text": {"en": "Methane"}, "weight": 100.0, "feedback": {"en": "Right: it is light."}},
+        {"text": {"en": "Carbon dioxide"}, "weight": 0.0, "feedback": {"en": "It is heavy."}}]
+    assert roof.feedback == {"en": "CH4 rises."}
+    assert lamp.text == {"en": "The flame lamp\n    shows gas."}
+    assert [(o["weight"], o["feedback"]) for o in lamp.options] == [
+        (0.0, {"en": "It does not."}), (100.0, {"en": "Right."})]
+    assert select_all.kind == "multiple" and [o["weight"] for o in select_all.options] == [
+        100.0, -50.0, -50.0]
+    db.commit()
+    # Export, import into another bank: the same questions, feedback and all.
+    english = client.get("/api/v1/banks/MOODLE/export?locale=en", headers=tauth)
+    assert "$CATEGORY: Default for TEST/Gas/Detection" in english.text
+    assert "\\n    shows gas." in english.text and "{FALSE#It does not.#Right.}" in english.text
+    copied = client.post("/api/v1/banks/MOODLE-COPY/import", headers=tauth, files={
+        "file": ("copy.gift", english.content, "text/plain")})
+    assert copied.status_code == 200, copied.text
+    copies = {q.external_id: q for q in db.scalars(select(Question).where(
+        Question.bank == "MOODLE-COPY"))}
+    assert {k: (q.category, q.kind, q.text, q.options, q.feedback, q.difficulty,
+                q.job_category) for k, q in copies.items()} == {
+        k: (q.category, q.kind, q.text, q.options, q.feedback, q.difficulty, q.job_category)
+        for k, q in stored.items()}
+    db.commit()
+    again = client.post("/api/v1/banks/MOODLE-COPY/import", headers=tauth, files={
+        "file": ("copy.gift", english.content, "text/plain")})
+    assert again.json()["unchanged"] == 3
+
+
+@pytest.mark.parametrize(("content", "line", "message"), [
+    (b"$CATEGORY: c\n\n::A::Air\x00 is a gas. {T}\n", 3, "U+0000 (NUL)"),
+    (b"$CATEGORY: c\n\n// [tag:chapter-3]\n::A::Air. {T}\n", 3, "The tag chapter-3 has no "
+                                                               "place in the bank"),
+    (b"$CATEGORY: /c\n\n::A::Air. {T}\n", 3, "A category path cannot start or end"),
+    (b"// " + b"x" * (5 * 1024 * 1024), 1, "larger than 5 MB"),
+])
+def test_gift_import_refuses_control_characters_unknown_tags_and_big_files(
+        client, db, exam_world, tauth, content, line, message):
+    response = client.post("/api/v1/banks/NEW-BANK/import", headers=tauth, files={
+        "file": ("bad.gift", content, "text/plain")})
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["line"] == line and message in error["message"], error
+    assert count_questions(db, "NEW-BANK") == 0
