@@ -15,6 +15,8 @@ from app.i18n import gettext as _
 from app.web import check_csrf_header, verify_csrf
 
 SESSION_COOKIE = "pithead_session"
+# A browser that signed in before (service.remember_device): up to 5 random tokens, '.'-joined.
+DEVICE_COOKIE = "pithead_device"
 
 
 def _bearer(request: Request) -> str | None:

@@ -98,7 +98,12 @@ class ApiToken(Base):
 
 
 class LoginThrottle(Base):
-    """Consecutive failed logins per account name (never per IP: a whole mine shares one)."""
+    """Consecutive failed logins per account name (never per IP: a whole mine shares one).
+
+    `audited_at` is when the last `login.failed` audit row of this streak was written and
+    `unaudited` how many failures since then have none of their own (the audit log is
+    append-only, so failures are summarised instead of one row each; see service).
+    """
 
     __tablename__ = "login_throttles"
 
@@ -106,6 +111,28 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     last_failure_at: Mapped[datetime | None]
+    audited_at: Mapped[datetime | None]
+    unaudited: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class TrustedDevice(Base):
+    """A browser that signed in to an account before (OWASP "device cookie").
+
+    Only the SHA-256 of the cookie's random token is stored. While the account is throttled,
+    a login from such a browser is judged by this device's own failure count instead, so
+    someone guessing the password elsewhere cannot lock the owner out.
+    """
+
+    __tablename__ = "trusted_devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
 
 
 class AuditEvent(Base):

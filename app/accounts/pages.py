@@ -12,7 +12,13 @@ from pydantic import ValidationError
 from app import i18n
 from app.accounts import service
 from app.accounts.api import client_ip
-from app.accounts.deps import SESSION_COOKIE, AdminUser, OptionalUserDep, page_guard
+from app.accounts.deps import (
+    DEVICE_COOKIE,
+    SESSION_COOKIE,
+    AdminUser,
+    OptionalUserDep,
+    page_guard,
+)
 from app.accounts.models import ROLE_LABELS, User
 from app.accounts.schemas import UserCreate, UserUpdate
 from app.bounds import parse_int
@@ -52,9 +58,10 @@ def login_submit(request: Request, db: SessionDep, username: Annotated[str, Form
                  password: Annotated[str, Form()] = "",
                  next: Annotated[str, Form()] = "/") -> Response:
     """Check the credentials, rotate the session and go to the home page."""
+    device_tokens = service.device_cookie_tokens(request.cookies.get(DEVICE_COOKIE))
     try:
         user = service.authenticate(db=db, username=username, password=password,
-                                    ip=client_ip(request))
+                                    ip=client_ip(request), device_tokens=device_tokens)
     except TooManyRequests as exc:
         return render(request, "accounts/login.html",
                       {"next": safe_next(next), "username": username, "error": exc.message},
@@ -70,6 +77,10 @@ def login_submit(request: Request, db: SessionDep, username: Annotated[str, Form
                                   ip=client_ip(request),
                                   user_agent=request.headers.get("user-agent"))
     set_cookie(request, SESSION_COOKIE, token, max_age=get_settings().session_hours * 3600)
+    # This browser is now trusted for the account: a lock caused by others cannot stop it.
+    tokens = service.remember_device(db=db, user=user, device_tokens=device_tokens)
+    set_cookie(request, DEVICE_COOKIE, ".".join(tokens),
+               max_age=int(service.DEVICE_LIFETIME.total_seconds()))
     if user.locale:
         set_cookie(request, LOCALE_COOKIE, user.locale, max_age=365 * 86400, http_only=False)
     return redirect(safe_next(next))
@@ -131,7 +142,8 @@ def _user_form(request: Request, db: SessionDep, *, target: User | None, values:
                                                          page_size=500)
     return render(request, "accounts/user_form.html", {
         "target": target, "values": values, "errors": errors, "role_choices": _role_choices(),
-        "enterprises": enterprises}, status_code=status_code)
+        "enterprises": enterprises, "regions": organisations.list_regions(db=db)},
+        status_code=status_code)
 
 
 def _roles_from(values: dict) -> list[str]:

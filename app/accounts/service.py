@@ -18,6 +18,7 @@ from app.accounts.models import (
     AuditEvent,
     LoginThrottle,
     Role,
+    TrustedDevice,
     User,
     UserRole,
     WebSession,
@@ -34,11 +35,17 @@ from app.config import get_settings
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, LoginFailed, NotFound, TooManyRequests
 from app.i18n import gettext as _
-
 from app.pagination import LIKE_ESCAPE, like_pattern
+
 MAX_CONSECUTIVE_FAILURES = 10
 FIRST_BACKOFF_SECONDS = 30
 MAX_BACKOFF_SECONDS = 15 * 60
+# Failed logins of a streak after the lock starts get one audit row per interval at most.
+FAILED_LOGIN_AUDIT_INTERVAL = timedelta(hours=1)
+# Trusted devices (device cookies): lifetime, how many per account, tokens per cookie.
+DEVICE_LIFETIME = timedelta(days=180)
+MAX_DEVICES_PER_USER = 10
+MAX_DEVICE_TOKENS = 5
 
 
 # --- users ----------------------------------------------------------------------------------
@@ -222,48 +229,138 @@ def _throttle_row(db: Session, username: str) -> LoginThrottle:
     return throttle
 
 
-def _refuse_if_throttled(throttle: LoginThrottle | None, now: datetime) -> None:
-    if throttle is not None and throttle.locked_until and throttle.locked_until > now:
-        wait = max(1, math.ceil((throttle.locked_until - now).total_seconds()))
-        raise TooManyRequests(_("Too many failed logins for this account. "
-                                "Try again in {seconds} seconds.").format(seconds=wait),
-                              retry_after=wait)
+def _refuse_if_locked(locked_until: datetime | None, now: datetime, message: str) -> None:
+    if locked_until and locked_until > now:
+        wait = max(1, math.ceil((locked_until - now).total_seconds()))
+        raise TooManyRequests(message.format(seconds=wait), retry_after=wait)
 
 
-def authenticate(*, db: Session, username: str, password: str, ip: str | None = None) -> User:
+def _record_failure(throttle: LoginThrottle | TrustedDevice, now: datetime) -> None:
+    throttle.failures += 1
+    if throttle.failures >= MAX_CONSECUTIVE_FAILURES:
+        throttle.locked_until = now + timedelta(seconds=_backoff_seconds(throttle.failures))
+
+
+def _audit_due(throttle: LoginThrottle, now: datetime) -> bool:
+    """Whether this failure gets an audit row of its own (bounded per username).
+
+    Rows: each failure up to the one that locks the account (10), then at most one per
+    FAILED_LOGIN_AUDIT_INTERVAL, each counting the failures since the last row
+    (`unrecorded_before`). So however long an attack lasts, it adds 10 rows and then at most
+    24 a day per username.
+    """
+    if throttle.failures <= MAX_CONSECUTIVE_FAILURES or throttle.audited_at is None:
+        return True
+    return now - throttle.audited_at >= FAILED_LOGIN_AUDIT_INTERVAL
+
+
+def _trusted_device(db: Session, name: str, tokens: Iterable[str]) -> TrustedDevice | None:
+    """The unexpired trusted device among `tokens` that belongs to the account `name`."""
+    digests = [token_digest(token) for token in list(tokens)[:MAX_DEVICE_TOKENS] if token]
+    if not digests:
+        return None
+    return db.scalar(select(TrustedDevice).join(User, User.id == TrustedDevice.user_id)
+                     .where(TrustedDevice.token_hash.in_(digests), User.username == name,
+                            TrustedDevice.expires_at > utcnow())
+                     .with_for_update(of=TrustedDevice).limit(1))
+
+
+def authenticate(*, db: Session, username: str, password: str, ip: str | None = None,
+                 device_tokens: Iterable[str] = ()) -> User:
     """The active user with these credentials; failures are counted per account and audited.
 
     After 10 consecutive failures each further try must wait (429, Retry-After), the wait
     doubling up to 15 minutes; the right password after the wait always gets in.
+
+    `device_tokens` are the browser's device cookie tokens (see remember_device). A login
+    that presents a valid one for this account skips the account's lock and is throttled by
+    the device's own failure count instead (same rule), so the owner gets in with the right
+    password while someone else keeps the account locked; a trusted-device success does not
+    lift the account's lock.
     """
     name = normalise_username(username)[:64]
     now = utcnow()
+    device = _trusted_device(db, name, device_tokens)
     throttle = _throttle_for(db, name)
-    _refuse_if_throttled(throttle, now)
+    if device is not None:
+        _refuse_if_locked(device.locked_until, now, _(
+            "Too many failed logins from this browser. Try again in {seconds} seconds."))
+    elif throttle is not None:
+        _refuse_if_locked(throttle.locked_until, now, _(
+            "Too many failed logins for this account. Try again in {seconds} seconds."))
     user = get_by_username(db=db, username=name)
     good = verify_password(user.password_hash if user else None, password)
     if user is None or not good or not user.is_active:
-        if throttle is None:
-            throttle = _throttle_row(db, name)
-        throttle.failures += 1
-        throttle.last_failure_at = now
-        if throttle.failures >= MAX_CONSECUTIVE_FAILURES:
-            throttle.locked_until = now + timedelta(seconds=_backoff_seconds(throttle.failures))
-        record_audit(db=db, action="login.failed", actor=user, object_type="user",
-                     object_id=user.id if user else "", ip=ip,
-                     detail={"username": name, "failures": throttle.failures,
-                             "reason": "inactive" if user and good else "bad_credentials"})
+        reason = "inactive" if user and good else "bad_credentials"
+        if device is not None:
+            _record_failure(device, now)
+            # The first failure and each one that (re)locks the device: one per lock window.
+            if device.failures == 1 or device.failures >= MAX_CONSECUTIVE_FAILURES:
+                record_audit(db=db, action="login.failed", actor=user, object_type="user",
+                             object_id=user.id if user else "", ip=ip,
+                             detail={"username": name, "device": device.id,
+                                     "failures": device.failures, "reason": reason})
+        else:
+            if throttle is None:
+                throttle = _throttle_row(db, name)
+            _record_failure(throttle, now)
+            throttle.last_failure_at = now
+            if _audit_due(throttle, now):
+                record_audit(db=db, action="login.failed", actor=user, object_type="user",
+                             object_id=user.id if user else "", ip=ip,
+                             detail={"username": name, "failures": throttle.failures,
+                                     "unrecorded_before": throttle.unaudited,
+                                     "reason": reason})
+                throttle.audited_at, throttle.unaudited = now, 0
+            else:
+                throttle.unaudited += 1
         db.flush()
         raise LoginFailed(_("Wrong username or password."))
-    if throttle is not None:
+    if device is not None:
+        device.failures, device.locked_until, device.last_used_at = 0, None, now
+    if throttle is not None and (device is None or not throttle.locked_until
+                                 or throttle.locked_until <= now):
         db.delete(throttle)
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     record_audit(db=db, action="login.succeeded", actor=user, object_type="user",
                  object_id=user.id, enterprise_id=user.enterprise_id,
-                 region_code=user.region_code, ip=ip)
+                 region_code=user.region_code, ip=ip,
+                 detail={"device": device.id} if device is not None else None)
     db.flush()
     return user
+
+
+def remember_device(*, db: Session, user: User, device_tokens: Iterable[str] = ()) -> list[str]:
+    """After a successful login: the tokens the device cookie should now hold.
+
+    A browser already trusted for `user` keeps its token (its lifetime renewed); otherwise a
+    new random token is issued and its hash stored. The cookie keeps up to MAX_DEVICE_TOKENS
+    tokens, newest first, so a browser shared by a few people stays trusted for each.
+    """
+    tokens = [t for t in device_tokens if t][:MAX_DEVICE_TOKENS]
+    expires = utcnow() + DEVICE_LIFETIME
+    own = _trusted_device(db, user.username, tokens)
+    if own is not None:
+        own.expires_at = expires
+        mine = next(t for t in tokens if token_digest(t) == own.token_hash)
+    else:
+        mine = new_token()
+        db.add(TrustedDevice(token_hash=token_digest(mine), user_id=user.id,
+                             expires_at=expires))
+        db.flush()
+        # Keep the newest MAX_DEVICES_PER_USER devices of an account.
+        stale = select(TrustedDevice.id).where(TrustedDevice.user_id == user.id) \
+            .order_by(TrustedDevice.id.desc()).offset(MAX_DEVICES_PER_USER)
+        stale_ids = list(db.scalars(stale))
+        if stale_ids:
+            db.execute(delete(TrustedDevice).where(TrustedDevice.id.in_(stale_ids)))
+    return ([mine] + [t for t in tokens if t != mine])[:MAX_DEVICE_TOKENS]
+
+
+def device_cookie_tokens(value: str | None) -> list[str]:
+    """The tokens in a device cookie value ('token.token...'), at most MAX_DEVICE_TOKENS."""
+    return [t for t in (value or "").split(".") if t][:MAX_DEVICE_TOKENS]
 
 
 # --- browser sessions and API tokens ----------------------------------------------------------
@@ -287,9 +384,10 @@ def end_session(*, db: Session, token: str) -> None:
 
 
 def end_all_sessions(*, db: Session, user_id: int) -> None:
-    """End every browser session and API token of a user."""
+    """End every browser session and API token of a user, and forget its trusted devices."""
     db.execute(delete(WebSession).where(WebSession.user_id == user_id))
     db.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+    db.execute(delete(TrustedDevice).where(TrustedDevice.user_id == user_id))
 
 
 def _active_user_statement(model: type[WebSession] | type[ApiToken]) -> Select[User]:
@@ -333,10 +431,11 @@ def token_user(*, db: Session, token: str) -> User | None:
 
 
 def purge_expired(*, db: Session) -> int:
-    """Delete expired sessions and tokens; returns how many went."""
+    """Delete expired sessions, tokens and trusted devices; returns how many went."""
     now = utcnow()
     gone = db.execute(delete(WebSession).where(WebSession.expires_at <= now)).rowcount or 0
     gone += db.execute(delete(ApiToken).where(ApiToken.expires_at <= now)).rowcount or 0
+    gone += db.execute(delete(TrustedDevice).where(TrustedDevice.expires_at <= now)).rowcount or 0
     return int(gone)
 
 

@@ -149,6 +149,8 @@ def test_create_regulator_normalises_the_region(client, admin):
     ({"roles": "regulator"}, "region_code", "A regulator needs a region."),
     ({"roles": "regulator", "region_code": "99"}, "region_code",
      "There is no province with code 99."),
+    ({"roles": "regulator", "region_code": "149999"}, "region_code",
+     "There is no region with code 149999 in GB/T 2260."),
     ({"roles": "enterprise_admin"}, "enterprise_id",
      "An enterprise administrator needs an enterprise."),
     ({"username": ""}, "username", "This field is required."),

@@ -157,6 +157,11 @@ def test_enterprise_admin_without_enterprise_is_422(client, admin):
     ("990100", "There is no province with code 99."),
     ("14010", "A region code has 2, 4 or 6 digits (GB/T 2260), for example 14 or 140100."),
     ("abc", "A region code has 2, 4 or 6 digits (GB/T 2260), for example 14 or 140100."),
+    # Well-formed codes of an existing province that name no division.
+    ("149999", "There is no region with code 149999 in GB/T 2260."),
+    ("1499", "There is no region with code 149900 in GB/T 2260."),
+    ("149900", "There is no region with code 149900 in GB/T 2260."),
+    ("110100", "There is no region with code 110100 in GB/T 2260."),  # "市辖区" names no place
 ])
 def test_bad_region_is_422(client, admin, region, msg):
     errors = _assert_validation(
@@ -269,3 +274,18 @@ def test_cookie_authenticated_api_reads_need_no_csrf(client, db):
 def test_bearer_authenticated_api_write_needs_no_csrf(client, admin):
     response = client.post("/api/v1/users", json=_body(), headers=admin)
     assert response.status_code == 201
+
+
+@pytest.mark.parametrize(("given", "stored"), [
+    ("140105", "140105"), ("140100", "1401"), ("1401", "1401"), ("140000", "14"),
+    ("110101", "110101"), ("419001", "419001"), (" 5002 ", None),
+])
+def test_any_listed_division_is_accepted_in_long_or_short_form(client, admin, given, stored):
+    response = client.post("/api/v1/users", headers=admin,
+                           json=_body(roles=["regulator"], region_code=given))
+    if stored is None:  # 5002 (重庆 "县") is a pseudo-entry of the standard, not a place
+        assert response.status_code == 422
+        assert _stored("newbie") is None
+    else:
+        assert response.status_code == 201, response.text
+        assert response.json()["region_code"] == stored
