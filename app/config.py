@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     default_locale: str = "en"
     # Public certificate look-ups allowed per minute from one address (per app process).
     verify_rate_per_minute: int = 120
+    # How long before a practical session starts its examiner may mark attendance (results
+    # only from the start on).
+    attendance_opens_minutes: int = Field(default=60, ge=0, le=24 * 60)
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> "Settings":

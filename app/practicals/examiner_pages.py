@@ -103,8 +103,13 @@ def _span(session: PracticalSession) -> str:
 
 
 def _base_context(session: PracticalSession, user: User) -> dict[str, Any]:
+    now = utcnow()
+    attendance_from, results_from = (service.attendance_opens_at(session),
+                                     service.results_open_at(session))
     return {"session": session, "t": localized, "can_edit": session.examiner_id == user.id,
-            "span": _span,
+            "span": _span, "attendance_open": now >= attendance_from,
+            "results_open": now >= results_from, "attendance_opens_at": attendance_from,
+            "results_open_at": results_from,
             "attendance_labels": ATTENDANCE_LABELS, "status_labels": STATUS_LABELS,
             "mask_id": mask_id_number, "number": _number,
             "cancelled": session.status == "cancelled"}
@@ -144,8 +149,7 @@ def examiner_session(request: Request, db: SessionDep, user: ExaminerUser,
         **_base_context(session, user), "roster": roster,
         "waitlisted": service.waitlisted_count(db=db, session_id=session.id),
         "recorded": sum(1 for b in roster if b.status in service.RESULT_STATUSES),
-        "examiner_name": _examiner_names(db, {session.examiner_id}).get(session.examiner_id),
-        "started": session.starts_at <= utcnow()})
+        "examiner_name": _examiner_names(db, {session.examiner_id}).get(session.examiner_id)})
 
 
 @router.post("/examiner/bookings/{booking_id}/attendance", name="examiner_attendance")
@@ -226,6 +230,9 @@ async def examiner_result(request: Request, db: SessionDep, user: ExaminerUser,
     otherwise the result is recorded (audited, the worker told)."""
     booking = _examined_booking(db, booking_id, user)
     form = await request.form()
+    if utcnow() < service.results_open_at(booking.session):
+        return _scoring_page(request, db, booking, user, status_code=409, problem=_(
+            "The session has not started yet: results can be recorded from its start on."))
     checklist, pass_mark = service.practical_spec(booking.session.course)
     values = {key: str(form.get(key, "")) for key in
               [f"awarded_{i}" for i in range(len(checklist))] + ["score", "passed", "notes"]}

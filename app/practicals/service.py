@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.accounts import service as accounts
 from app.accounts.models import Role, User
 from app.certificates import service as certificates
+from app.config import get_settings
 from app.courses.models import Course, CourseStatus
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
@@ -161,11 +162,15 @@ def get_session_or_404(*, db: Session, session_id: int) -> PracticalSession:
 def list_sessions(*, db: Session, course_id: int | None = None, region: str = "",
                   start: datetime | None = None, end: datetime | None = None,
                   include_cancelled: bool = False) -> list[PracticalSession]:
-    """Sessions by time, filtered by course, region of the base and a time range."""
+    """Sessions by time, filtered by course, region of the base and a time range. A session
+    belongs to its course, not to one version: `course_id` names any version of the course
+    and matches the sessions of all its versions."""
     stmt = select(PracticalSession).join(TestCentre).options(
         joinedload(PracticalSession.test_centre), joinedload(PracticalSession.course))
     if course_id:
-        stmt = stmt.where(PracticalSession.course_id == course_id)
+        code = select(Course.code).where(Course.id == course_id).scalar_subquery()
+        stmt = stmt.join(Course, Course.id == PracticalSession.course_id).where(
+            Course.code == code)
     if region:
         stmt = stmt.where(TestCentre.region_code.startswith(region, autoescape=True))
     if start:
@@ -206,7 +211,7 @@ def can_book_for(user: User, worker: Worker) -> bool:
 def eligibility_problem(*, db: Session, session: PracticalSession, worker: Worker,
                         now: datetime) -> tuple[str, str] | None:
     """Why the worker may not book this session: (code, message), or None."""
-    code = db.scalar(select(Course.code).where(Course.id == session.course_id))
+    code = db.scalar(select(Course.code).where(Course.id == session.course_id)) or ""
     enrolled = db.scalar(select(Enrolment.id).join(Course).where(
         Enrolment.worker_id == worker.id, Course.code == code,
         Enrolment.status != EnrolmentStatus.WITHDRAWN.value).limit(1))
@@ -231,11 +236,11 @@ def eligibility_problem(*, db: Session, session: PracticalSession, worker: Worke
 
 
 def _overlapping(db: Session, worker: Worker, session: PracticalSession) -> bool:
-    return db.scalar(select(func.count()).select_from(Booking).join(PracticalSession).where(
+    return (db.scalar(select(func.count()).select_from(Booking).join(PracticalSession).where(
         Booking.worker_id == worker.id, Booking.status.in_(ACTIVE_BOOKING),
         PracticalSession.status == SessionStatus.SCHEDULED.value,
         PracticalSession.starts_at < session.ends_at,
-        PracticalSession.ends_at > session.starts_at)) > 0
+        PracticalSession.ends_at > session.starts_at)) or 0) > 0
 
 
 def book(*, db: Session, session: PracticalSession, worker: Worker, by: User,
@@ -391,14 +396,21 @@ def change_session(*, db: Session, session: PracticalSession, starts_at: datetim
 
 # --- the examiner ---------------------------------------------------------------------------
 
-def record_attendance(*, db: Session, booking: Booking, attendance: str, by: User) -> None:
-    """Present, absent (excused) or no-show, by the session's examiner."""
-    _check_examiner(booking, by)
-    if attendance not in {a.value for a in Attendance}:
-        raise Invalid(errors=[{"loc": ["attendance"], "msg": _("Choose present, absent or "
-                                                               "no-show.")}])
-    booking.attendance = attendance
-    db.flush()
+def attendance_opens_at(session: PracticalSession) -> datetime:
+    """From when the examiner may mark attendance: a set time before the start
+    (PITHEAD_ATTENDANCE_OPENS_MINUTES, default 60)."""
+    return session.starts_at - timedelta(minutes=get_settings().attendance_opens_minutes)
+
+
+def results_open_at(session: PracticalSession) -> datetime:
+    """From when results may be recorded: the session's start (never before it)."""
+    return session.starts_at
+
+
+def _check_results_open(session: PracticalSession, now: datetime) -> None:
+    if now < results_open_at(session):
+        raise Conflict(_("The session has not started yet: results can be recorded from its "
+                         "start on."), code="session_not_started")
 
 
 def _check_examiner(booking: Booking, by: User) -> None:
@@ -408,11 +420,15 @@ def _check_examiner(booking: Booking, by: User) -> None:
 
 def record_result(*, db: Session, booking: Booking, passed: bool, score: float, notes: str,
                   by: User, checklist: list[dict[str, Any]] | None = None,
-                  ip: str | None = None) -> Booking:
-    """The examiner's result for a booked seat (whenever it is entered); audited, and the
-    worker is told."""
+                  now: datetime | None = None, ip: str | None = None) -> Booking:
+    """The examiner's result for a booked seat, at any time from the session's start on
+    (409 session_not_started before it); audited, and the worker is told. A pass issues the
+    certificate of the course version the worker is enrolled in."""
     _check_examiner(booking, by)
     worker_user_id, enterprise_id = booking.worker.user_id, booking.worker.enterprise_id
+    session = _in(db, PracticalSession, booking.session_id)
+    now = now or utcnow()
+    _check_results_open(session, now)
     row = _lock(db, _in(db, Booking, booking.id), "status", "attendance")
     if row.status != BookingStatus.BOOKED.value:
         raise Conflict(_("A result can only be recorded for a booked seat."),
@@ -429,7 +445,7 @@ def record_result(*, db: Session, booking: Booking, passed: bool, score: float, 
     row.checklist = checklist or []
     row.attendance = row.attendance or Attendance.PRESENT.value
     row.result_by = by.id
-    row.result_at = utcnow()
+    row.result_at = now
     db.flush()
     accounts.record_audit(db=db, action="practical.result_recorded", actor=by,
                           object_type="booking", object_id=row.id,
@@ -437,16 +453,34 @@ def record_result(*, db: Session, booking: Booking, passed: bool, score: float, 
                           detail={"worker_id": row.worker_id, "passed": passed,
                                   "score": score, "session_id": row.session_id})
     if passed:
-        session = db.get(PracticalSession, row.session_id)
-        assert session is not None
-        certificates.issue_if_complete(db=db, worker_id=row.worker_id,
-                                       course_id=session.course_id,
-                                       source={"booking_id": row.id}, by=by)
+        certificates.issue_if_complete(
+            db=db, worker_id=row.worker_id,
+            course_id=enrolled_version(db=db, worker_id=row.worker_id,
+                                       course_id=session.course_id),
+            source={"booking_id": row.id}, by=by)
     notify(db=db, user_id=worker_user_id,
            kind="result_passed" if passed else "result_failed",
            params={"session_id": row.session_id, "score": score},
            link=f"/practicals/sessions/{row.session_id}")
     return row
+
+
+def enrolled_version(*, db: Session, worker_id: int, course_id: int) -> int:
+    """The version of course `course_id`'s code that the worker is enrolled in (running or
+    completed first, then the newest enrolment that is not withdrawn); `course_id` itself when
+    there is none. Sessions serve every version of a course, so a session scheduled under
+    version 1 certifies a worker on version 2 with version 2's certificate."""
+    code = select(Course.code).where(Course.id == course_id).scalar_subquery()
+    current = (EnrolmentStatus.ACTIVE.value, EnrolmentStatus.COMPLETED.value)
+    rows = db.execute(select(Enrolment.course_id, Enrolment.status).join(
+        Course, Course.id == Enrolment.course_id).where(
+        Enrolment.worker_id == worker_id, Course.code == code,
+        Enrolment.status != EnrolmentStatus.WITHDRAWN.value).order_by(Enrolment.id.desc()))
+    found = [(enrolled, status in current) for enrolled, status in rows]
+    for enrolled, is_current in found:
+        if is_current:
+            return int(enrolled)
+    return int(found[0][0]) if found else course_id
 
 
 # --- notifications ------------------------------------------------------------------------------
@@ -522,13 +556,19 @@ def waitlisted_count(*, db: Session, session_id: int) -> int:
 
 
 def mark_attendance(*, db: Session, booking: Booking, attendance: str, by: User,
-                    ip: str | None = None) -> Booking:
-    """The session's examiner marks a booked seat present, absent (excused) or no-show; it
-    may be corrected until a result is recorded. Audited."""
+                    now: datetime | None = None, ip: str | None = None) -> Booking:
+    """The session's examiner marks a booked seat present, absent (excused) or no-show, from
+    a set time before the start on (409 attendance_not_open before); it may be corrected
+    until a result is recorded. Audited."""
     _check_examiner(booking, by)
     if attendance not in {a.value for a in Attendance}:
         raise Invalid(errors=[{"loc": ["attendance"], "msg": _("Choose present, absent or "
                                                                "no-show.")}])
+    session = _in(db, PracticalSession, booking.session_id)
+    if (now or utcnow()) < attendance_opens_at(session):
+        raise Conflict(_("Attendance can be marked from {minutes} minutes before the session "
+                         "starts.").format(minutes=get_settings().attendance_opens_minutes),
+                       code="attendance_not_open")
     row = _lock(db, _in(db, Booking, booking.id), "status", "attendance")
     if row.status != BookingStatus.BOOKED.value:
         raise Conflict(_("Attendance can only be marked for a booked seat that has no result "
@@ -600,12 +640,14 @@ def score_checklist(*, checklist: Sequence[dict[str, Any]], pass_mark: int | Non
 def record_examined_result(*, db: Session, booking: Booking, by: User, notes: str = "",
                            awarded: Sequence[object] | None = None,
                            score: float | None = None, passed: bool | None = None,
-                           ip: str | None = None) -> Booking:
+                           now: datetime | None = None, ip: str | None = None) -> Booking:
     """The result from the examiner's scoring form. With the course's checklist the points
     awarded per item make the score (their total) and the verdict (total >= pass mark);
     without one the examiner enters both. An absent or no-show seat gets no result. Recorded
-    by record_result (audited, the worker told)."""
+    by record_result (audited, the worker told); never before the session starts."""
     _check_examiner(booking, by)
+    now = now or utcnow()
+    _check_results_open(_in(db, PracticalSession, booking.session_id), now)
     row = _lock(db, _in(db, Booking, booking.id), "status", "attendance")
     if row.status != BookingStatus.BOOKED.value:
         raise Conflict(_("A result can only be recorded for a booked seat."),
@@ -619,7 +661,7 @@ def record_examined_result(*, db: Session, booking: Booking, by: User, notes: st
         scored, total, verdict = score_checklist(checklist=checklist, pass_mark=pass_mark,
                                                  awarded=awarded or [])
         return record_result(db=db, booking=booking, passed=verdict, score=float(total),
-                             notes=notes, by=by, checklist=scored, ip=ip)
+                             notes=notes, by=by, checklist=scored, now=now, ip=ip)
     errors = []
     if score is None or not 0 <= score <= 100:
         errors.append({"loc": ["score"], "msg": _("The score is between 0 and 100.")})
@@ -629,7 +671,7 @@ def record_examined_result(*, db: Session, booking: Booking, by: User, notes: st
         raise Invalid(errors=errors)
     assert score is not None and passed is not None
     return record_result(db=db, booking=booking, passed=passed, score=score, notes=notes,
-                         by=by, ip=ip)
+                         by=by, now=now, ip=ip)
 
 
 # --- pages: bases, a worker's own tests, calendar feeds (app/practicals/pages.py) ------------

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.accounts.models import AuditEvent
 from app.courses import service as courses
@@ -18,7 +18,7 @@ from app.db import utcnow
 from app.exams.models import Exam
 from app.learning import service as learning
 from app.practicals import service
-from app.practicals.models import Booking
+from app.practicals.models import Booking, PracticalSession
 from tests import factories as f
 from tests import packages
 from tests.practicals.conftest import pass_theory
@@ -51,6 +51,9 @@ def booked(db, tmp_path):  # type: ignore[no-untyped-def]
     pass_theory(db, db.scalar(select(Exam).where(Exam.course_id == course.id)), worker,
                 enrolment)
     booking = service.book(db=db, session=session, worker=worker, by=admin)
+    # Under way (results open at the start): booked ahead, the session began ten minutes ago.
+    db.execute(update(PracticalSession).where(PracticalSession.id == session.id).values(
+        starts_at=utcnow() - timedelta(minutes=10), ends_at=utcnow() + timedelta(hours=3)))
     db.commit()
     return {"session_id": session.id, "booking_id": booking.id, "examiner_id": examiner.id}
 

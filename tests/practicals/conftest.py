@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -9,9 +9,33 @@ from app.courses.package import load_package
 from app.db import utcnow
 from app.exams.models import Attempt, Exam
 from app.learning import service as learning
-from app.practicals import service
+from app.practicals import examiner_pages, pages, service
 from tests import factories as f
 from tests import packages
+
+
+class Clock:
+    """A fixed clock for the practicals code (service and pages): `at(moment)` stops it there;
+    until then it reads the real time."""
+
+    def __init__(self) -> None:
+        self.moment: datetime | None = None
+
+    def at(self, moment: datetime) -> datetime:
+        self.moment = moment
+        return moment
+
+    def now(self) -> datetime:
+        return self.moment or utcnow()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The practicals' clock, fixed by the test (`clock.at(...)`)."""
+    fixed = Clock()
+    for module in (service, examiner_pages, pages):
+        monkeypatch.setattr(module, "utcnow", fixed.now)
+    return fixed
 
 
 def pass_theory(db, exam, worker, enrolment, *, days_ago: int = 1):

@@ -7,7 +7,7 @@ from app.db import utcnow
 from tests import factories as f
 
 
-def test_contract_flow(client, db, practical):
+def test_contract_flow(client, db, practical, clock):
     admin_auth = f.token(client, "root")
     centre = client.post("/api/v1/test-centres", headers=admin_auth, json={
         "name": "Datong base", "region_code": "140200", "address": "2 Pit Lane",
@@ -59,6 +59,7 @@ def test_contract_flow(client, db, practical):
 
     result_url = f"/api/v1/bookings/{waiting.json()['id']}/result"
     body = {"passed": True, "score": 88, "notes": "Zeroed in fresh air, read correctly."}
+    clock.at(start)
     assert client.post(result_url, json=body, headers=f.token(client, "boss")).status_code == 403
     done = client.post(result_url, json=body, headers=f.token(client, "examiner1"))
     assert done.status_code == 200

@@ -70,15 +70,16 @@ def test_only_the_sessions_examiner_records_a_result(db, practical):
     worker = practical["worker"]()
     booking = service.book(db=db, session=session, worker=worker, by=practical["admin"])
     booking = service.get_booking_or_404(db=db, booking_id=booking.id)
+    started = session.starts_at
     with pytest.raises(Forbidden):
         service.record_result(db=db, booking=booking, passed=True, score=90, notes="",
-                              by=practical["admin"])
+                              by=practical["admin"], now=started)
     row = service.record_result(db=db, booking=booking, passed=True, score=92, notes="steady",
-                                by=practical["examiner"])
+                                by=practical["examiner"], now=started)
     assert (row.status, row.score) == ("passed", 92)
     with pytest.raises(Conflict) as info:
         service.record_result(db=db, booking=booking, passed=False, score=10, notes="",
-                              by=practical["examiner"])
+                              by=practical["examiner"], now=started)
     assert info.value.code == "booking_not_booked"
     another = practical["make_session"](hours_ahead=200)
     with pytest.raises(Conflict) as info:

@@ -75,7 +75,7 @@ def awarded_form(csrf: str, *points: object, action: str = "record", notes: str 
 
 
 @pytest.fixture
-def base(db, tmp_path):
+def base(db, tmp_path, clock):
     """A gas-inspection-like course whose package has a practical checklist (two stations,
     100 points, pass mark 80), the mini course without one, a test base, two examiners, an
     admin, an enterprise and factories of sessions and booked workers."""
@@ -112,9 +112,13 @@ def base(db, tmp_path):
         db.commit()
         return worker, booking
 
+    def start(session) -> None:
+        """The clock a minute after the session's start: attendance and results are open."""
+        clock.at(session.starts_at + timedelta(minutes=1))
+
     db.commit()
     return {"admin": admin, "examiner": examiner, "other": other, "enterprise": ent,
-            "boss": boss, "session": make_session, "book": book}
+            "boss": boss, "session": make_session, "book": book, "start": start}
 
 
 def move_to_past(db, session, days: int = 3) -> None:
@@ -128,7 +132,8 @@ def record_directly(db, base, booking, *points: int) -> None:
     """A result recorded through the service (arranging data)."""
     booking = service.get_booking_or_404(db=db, booking_id=booking.id)
     service.record_examined_result(db=db, booking=booking, by=base["examiner"],
-                                   awarded=list(points))
+                                   awarded=list(points),
+                                   now=max(utcnow(), booking.session.starts_at))
     db.commit()
 
 
@@ -207,6 +212,7 @@ def test_roster_and_attendance(client, db, base):
     second, booked_second = base["book"](session, "王二")
     waiting, on_waitlist = base["book"](session, "王三")
     assert on_waitlist.status == "waitlisted"
+    base["start"](session)
     csrf = f.login(client, "examiner1")
 
     page = client.get(f"/examiner/sessions/{session.id}")
@@ -278,6 +284,7 @@ def test_scoring_the_checklist_computes_the_total_and_the_verdict(client, db, ba
     session = base["session"]()
     _passing, good = base["book"](session, "王一")
     _failing, poor = base["book"](session, "王二")
+    base["start"](session)
     csrf = f.login(client, "examiner1")
 
     page = client.get(f"/examiner/bookings/{good.id}")
@@ -347,6 +354,7 @@ def test_scoring_the_checklist_computes_the_total_and_the_verdict(client, db, ba
 def test_each_item_is_checked_and_nothing_is_stored_on_an_error(client, db, base):
     session = base["session"]()
     _worker, booking = base["book"](session)
+    base["start"](session)
     csrf = f.login(client, "examiner1")
     before = booking_state(db, booking.id)
 
@@ -376,6 +384,7 @@ def test_each_item_is_checked_and_nothing_is_stored_on_an_error(client, db, base
 def test_an_absent_or_no_show_worker_gets_no_result(client, db, base, attendance):
     session = base["session"]()
     _worker, booking = base["book"](session)
+    base["start"](session)
     csrf = f.login(client, "examiner1")
     client.post(f"/examiner/bookings/{booking.id}/attendance",
                 data={"attendance": attendance, "csrf_token": csrf})
@@ -406,6 +415,7 @@ def test_only_the_sessions_examiner_records_and_a_refusal_changes_nothing(
         client, db, base, make_client):
     session = base["session"]()
     worker, booking = base["book"](session)
+    base["start"](session)
     before = booking_state(db, booking.id)
     examining = AuditEvent.action.in_(["practical.result_recorded",
                                        "practical.attendance_recorded"])
@@ -444,6 +454,7 @@ def test_only_the_sessions_examiner_records_and_a_refusal_changes_nothing(
 def test_the_result_goes_to_the_audit_log_and_the_worker_is_told(client, db, base):
     session = base["session"]()
     worker, booking = base["book"](session)
+    base["start"](session)
     csrf = f.login(client, "examiner1")
     client.post(f"/examiner/bookings/{booking.id}/result",
                 data=awarded_form(csrf, 30, 30, 20, 5))
@@ -501,6 +512,7 @@ def test_the_api_path_works_for_the_examiner(client, db, base):
 def test_without_a_checklist_the_examiner_enters_score_and_verdict(client, db, base):
     session = base["session"](course="mini")
     _worker, booking = base["book"](session)
+    base["start"](session)
     csrf = f.login(client, "examiner1")
     page = client.get(f"/examiner/bookings/{booking.id}").text
     assert 'name="score"' in page and "awarded_0" not in page and "Calculate total" not in page
@@ -521,6 +533,7 @@ def test_without_a_checklist_the_examiner_enters_score_and_verdict(client, db, b
 def test_stations_and_items_show_in_the_readers_language(client, db, base):
     session = base["session"]()
     _worker, booking = base["book"](session)
+    base["start"](session)
     f.login(client, "examiner1")
     client.cookies.set("pithead_lang", "zh_CN")
     page = client.get(f"/examiner/bookings/{booking.id}").text
