@@ -12,7 +12,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PY=${FUZZ_PYTHON:-.venv/bin/python}
-BIN=$(dirname "$PY")
+BIN=$(cd "$(dirname "$PY")" && pwd)
 EXAMPLES=${FUZZ_EXAMPLES:-25}
 WORKERS=${FUZZ_WORKERS:-2}
 
@@ -52,11 +52,12 @@ PY
 )
 
 rc=0
-"$BIN/schemathesis" --no-color run "$base/api/openapi.json" \
+# Run from the scratch folder: Schemathesis keeps its cache in ./.schemathesis.
+(cd "$scratch" && "$BIN/schemathesis" --no-color run "$base/api/openapi.json" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
     --max-examples "$EXAMPLES" --workers "$WORKERS" --phases examples,coverage,fuzzing \
     --header "Authorization: Bearer $token" --request-timeout 30 \
-    --suppress-health-check all --continue-on-failure || rc=$?
+    --suppress-health-check all --continue-on-failure) || rc=$?
 if [ "$rc" -ne 0 ]; then
     echo "fuzz: failures above; the server's log of 5xx tracebacks:" >&2
     grep -A30 "Traceback" "$scratch/server.log" | tail -200 >&2 || true
