@@ -19,6 +19,8 @@ from app.config import PROJECT_ROOT
 from app.courses import service as courses
 from app.courses.importer import import_path
 from app.db import open_session, utcnow
+from app.experts import service as experts
+from app.experts.models import Expert
 from app.i18n import LOCAL_TZ
 from app.learning import service as learning
 from app.organisations import roster
@@ -147,6 +149,42 @@ def _ensure_practicals(db: Session) -> None:
                                examiner_id=examiner.id, by=admin, weeks=4)
 
 
+DEMO_EXPERTS: list[dict[str, Any]] = [
+    {"full_name": "王通风 Wang Tongfeng", "organisation": "山西省煤矿安全研究院 (Shanxi Coal Mine "
+     "Safety Institute)", "region_code": "1401", "specialities": ["ventilation", "gas", "dust"],
+     "roles": ["accident_investigator"], "qualifications": "正高级工程师；矿井通风 25 年",
+     "available": True},
+    {"full_name": "李培训 Trainer Li", "organisation": "太原矿山安全实操考试基地 (Taiyuan Mine "
+     "Safety Practical Test Base)", "region_code": "140108", "specialities": ["gas", "electrical"],
+     "roles": ["trainer"], "qualifications": "高级工程师；煤矿安全培训教师", "available": True,
+     "login": "trainer"},
+    {"full_name": "赵考评 Examiner Zhao", "organisation": "大同煤矿集团 (Datong Coal Mine Group)",
+     "region_code": "1402", "specialities": ["hoisting", "transport"], "roles": ["examiner"],
+     "qualifications": "提升机操作考评员", "available": True, "login": "examiner"},
+    {"full_name": "张防治水 Zhang Fangzhishui", "organisation": "内蒙古自治区应急管理厅专家组 "
+     "(Inner Mongolia Emergency Management Expert Group)", "region_code": "15",
+     "specialities": ["water", "ground_control", "accident_analysis"],
+     "roles": ["accident_investigator"], "qualifications": "水文地质高级工程师",
+     "available": False},
+    {"full_name": "刘爆破 Liu Baopo", "organisation": "鄂尔多斯宏泰矿业有限公司 (Ordos Hongtai "
+     "Mining Co.)", "region_code": "150602", "specialities": ["blasting", "mine_rescue"],
+     "roles": ["trainer"], "qualifications": "爆破工程技术人员；矿山救护中队长", "available": True},
+]
+
+
+def _ensure_experts(db: Session) -> None:
+    """A few experts in Shanxi and Inner Mongolia, two linked to the demo trainer and examiner."""
+    admin = accounts.get_by_username(db=db, username="admin")
+    assert admin is not None
+    for item in DEMO_EXPERTS:
+        if db.scalar(select(Expert.id).where(Expert.full_name == item["full_name"])) is not None:
+            continue
+        data = {k: v for k, v in item.items() if k != "login"}
+        login = accounts.get_by_username(db=db, username=item["login"]) if "login" in item \
+            else None
+        experts.create(db=db, data={**data, "user_id": login.id if login else None}, by=admin)
+
+
 def load() -> list[tuple[str, str, str, str]]:
     """Create what is missing of the demo data; returns (role, username, password, note)."""
     with open_session(write=True) as db:
@@ -182,6 +220,7 @@ def load() -> list[tuple[str, str, str, str]]:
     with open_session(write=True) as db:
         _enrol_demo_staff(db)
         _ensure_practicals(db)
+        _ensure_experts(db)
         db.commit()
         return [
             ("admin", "admin", DEMO_PASSWORD, ""),
