@@ -26,6 +26,10 @@ def import_path(path: Path) -> Iterator[tuple[str, bool]]:
             yield f"{folder.name}: refused, nothing imported\n" + "\n".join(
                 f"  {problem}" for problem in exc.problems), False
             continue
+        except OSError as exc:  # a file that vanished or may not be read: still a clear line
+            yield (f"{folder.name}: refused, nothing imported\n"
+                   f"  {exc.filename or folder.name}: cannot be read: {exc.strerror}"), False
+            continue
         words = {"created": "created", "new_version": "published as a new version",
                  "unchanged": "unchanged"}
         yield (f"{folder.name}: {outcome.code} version {outcome.version} "

@@ -20,6 +20,13 @@ from app.courses.gift import GiftError, GiftQuestion, parse_gift
 from app.organisations import reference
 
 LOCALES = ("en", "zh_CN")
+MAX_VERSION = 2**31 - 1  # the database column is a 32-bit integer
+# A course.yaml is a few kilobytes. The limits stop a hostile one: 400 bytes of nested
+# aliases ("billion laughs") expanded for over 120 s into 5 GB before these existed.
+MAX_YAML_BYTES = 1024 * 1024
+MAX_YAML_VALUES = 50_000
+MAX_YAML_ALIASES = 100
+MAX_YAML_DEPTH = 40
 _IMAGE_LINK = re.compile(r"!\[([^\]]*)\]\(\s*([^)\s]+)(\s+\"[^\"]*\")?\s*\)")
 
 
@@ -133,12 +140,12 @@ class ExamSpec(_Strict):
 
 class CourseSpec(_Strict):
     code: str = Field(pattern=r"^[A-Z0-9-]+$", max_length=64)
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
     title: dict[str, str]
     job_category: str
     kind: Literal["initial", "refresher", "review", "general", "warning"]
     credit_hours: float = Field(ge=0, le=1000)
-    required_minutes: int = Field(ge=0)
+    required_minutes: int = Field(ge=0, le=100_000)
     practical_required: bool = False
     certificate: CertificateSpec | None = None
     description: dict[str, str] | None = None
@@ -193,29 +200,82 @@ class Package:
 
 # --- YAML with line numbers -----------------------------------------------------------------
 
+def _read_text(path: Path, name: str) -> str:
+    """course.yaml as text: small, UTF-8, no NUL bytes; anything else is a Problem."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise PackageError([Problem(name, 1, f"the file is {size:,} bytes; the limit is "
+                                                 f"{MAX_YAML_BYTES:,} bytes")])
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PackageError([Problem(name, 1, f"cannot be read: {exc.strerror}")]) from None
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise PackageError([Problem(name, line, "binary content (a NUL byte): course.yaml must "
+                                                "be UTF-8 text")])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PackageError([Problem(name, line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+                                                "save course.yaml as UTF-8")]) from None
+
+
 def _compose(text: str, filename: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
-    """The YAML document as Python data, and the line of every key/item path in it."""
+    """The YAML document as Python data, and the line of every key/item path in it.
+
+    Aliases are resolved here, not by PyYAML's constructor, so their expansion is counted:
+    more than MAX_YAML_ALIASES uses, MAX_YAML_VALUES values or MAX_YAML_DEPTH levels is a
+    Problem, as is a scalar that cannot be constructed (an integer of 5,000 digits)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise PackageError([Problem(filename, (mark.line + 1) if mark else 1,
                                     f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    except RecursionError:
+        raise PackageError([Problem(filename, 1, "not valid YAML: nested too deeply")]) from None
     lines: dict[tuple[Any, ...], int] = {}
+    seen: set[int] = set()
+    counts = {"values": 0, "aliases": 0}
+    loader = yaml.SafeLoader("")
+
+    def refuse(current: yaml.Node, message: str) -> PackageError:
+        return PackageError([Problem(filename, current.start_mark.line + 1, message)])
 
     def convert(current: yaml.Node, path: tuple[Any, ...]) -> Any:
         lines[path] = current.start_mark.line + 1
+        counts["values"] += 1
+        if counts["values"] > MAX_YAML_VALUES:
+            raise refuse(current, f"more than {MAX_YAML_VALUES:,} values (YAML aliases such as "
+                                  "*name expand to copies): write the values out")
+        if len(path) > MAX_YAML_DEPTH:
+            raise refuse(current, f"nested more than {MAX_YAML_DEPTH} levels deep")
+        if isinstance(current, yaml.MappingNode | yaml.SequenceNode):
+            if id(current) in seen:  # the composer hands out the anchored node again
+                counts["aliases"] += 1
+                if counts["aliases"] > MAX_YAML_ALIASES:
+                    raise refuse(current, f"more than {MAX_YAML_ALIASES} uses of YAML aliases "
+                                          "(*name)")
+            seen.add(id(current))
         if isinstance(current, yaml.MappingNode):
             result = {}
             for key_node, value_node in current.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise refuse(key_node, "a key must be plain text")
                 key = key_node.value
                 lines[path + (key,)] = key_node.start_mark.line + 1
                 result[key] = convert(value_node, path + (key,))
             return result
         if isinstance(current, yaml.SequenceNode):
             return [convert(item, path + (i,)) for i, item in enumerate(current.value)]
-        loader = yaml.SafeLoader("")
-        return loader.construct_object(current, deep=True)
+        try:
+            return loader.construct_object(current, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            where = ".".join(str(p) for p in path) or "value"
+            raise refuse(current, f"{where}: {current.value[:40]!r} is not a valid value "
+                                  f"({exc})") from None
 
     if node is None:
         raise PackageError([Problem(filename, 1, "the file is empty")])
@@ -250,20 +310,20 @@ def load_package(root: Path) -> Package:
     if not yaml_path.is_file():
         raise PackageError([Problem(str(root.name) + "/course.yaml", 1, "course.yaml is missing")])
     name = f"{root.name}/course.yaml"
-    raw_text = yaml_path.read_text(encoding="utf-8")
+    raw_text = _read_text(yaml_path, name)
     data, lines = _compose(raw_text, name)
     try:
         spec = CourseSpec.model_validate(data)
     except ValidationError as exc:
-        problems = []
+        invalid = []
         for error in exc.errors():
             loc = tuple(error["loc"])
             message = error["msg"]
             if error["type"] == "extra_forbidden":
                 message = f"unknown key {loc[-1]!r}"
             where = ".".join(str(p) for p in loc)
-            problems.append(Problem(name, _line_of(lines, loc), f"{where}: {message}"))
-        raise PackageError(problems) from None
+            invalid.append(Problem(name, _line_of(lines, loc), f"{where}: {message}"))
+        raise PackageError(invalid) from None
     problems: list[Problem] = []
     hasher = hashlib.sha256(raw_text.encode())
     lessons = _load_lessons(root, spec, lines, name, problems, hasher)

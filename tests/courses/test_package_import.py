@@ -1,3 +1,4 @@
+import time
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,94 @@ def test_cli_import_refuses_a_broken_package_whole(tmp_path, settings_env):
     assert "bad: refused, nothing imported" in result.output
     assert "bad/course.yaml:" in result.output and "minutes" in result.output
     assert good.exists()
+
+
+# --- hostile course.yaml (issue 9 item 14): clear errors, never a traceback or a hang --------
+
+BILLION_LAUGHS = """\
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+def write_raw(root: Path, content: bytes) -> Path:
+    packages.write_package(root)
+    (root / "course.yaml").write_bytes(content)
+    return root
+
+
+def test_yaml_alias_bomb_is_refused_at_once(tmp_path):
+    assert len(BILLION_LAUGHS) < 500
+    started = time.perf_counter()
+    found = problems_of(write_raw(tmp_path / "p", BILLION_LAUGHS.encode()))
+    assert time.perf_counter() - started < 2
+    assert found == ["p/course.yaml:2: more than 100 uses of YAML aliases (*name)"]
+
+
+def test_yaml_alias_expansion_is_counted(tmp_path, monkeypatch):
+    from app.courses import package
+
+    monkeypatch.setattr(package, "MAX_YAML_ALIASES", 10**9)
+    found = problems_of(write_raw(tmp_path / "p", BILLION_LAUGHS.encode()))
+    assert len(found) == 1 and "more than 50,000 values" in found[0]
+    deep = "x: " + "[" * 100 + "]" * 100 + "\n"
+    found = problems_of(write_raw(tmp_path / "q", deep.encode()))
+    assert found == ["q/course.yaml:1: nested more than 40 levels deep"]
+    recursive = "x: &x [*x]\n"
+    assert problems_of(write_raw(tmp_path / "r", recursive.encode()))
+
+
+def test_binary_and_non_utf8_course_yaml_are_refused_by_name(tmp_path):
+    found = problems_of(write_raw(tmp_path / "bin", b"code: X\n\x89PNG\r\n\x1a\n\x00\x00\x00"))
+    assert found == ["bin/course.yaml:4: binary content (a NUL byte): course.yaml must be "
+                     "UTF-8 text"]
+    found = problems_of(write_raw(tmp_path / "gbk", "code: X\ntitle: 煤矿\n".encode("gbk")))
+    assert found == ["gbk/course.yaml:2: not UTF-8 text (byte 0xbf); save course.yaml as UTF-8"]
+    found = problems_of(write_raw(tmp_path / "big", b"# " + b"x" * (1024 * 1024) + b"\n"))
+    assert found == ["big/course.yaml:1: the file is 1,048,579 bytes; the limit is 1,048,576 "
+                     "bytes"]
+
+
+def test_out_of_range_integers_name_the_field(tmp_path):
+    data = packages.course_yaml()
+    data["version"] = 99999999999999999999999
+    found = problems_of(packages.write_package(tmp_path / "v", data=data))
+    assert len(found) == 1
+    assert found[0].startswith("v/course.yaml:2: version: Input should be less than or equal "
+                               "to 2147483647")
+    data = packages.course_yaml()
+    data["required_minutes"] = 10**12
+    found = problems_of(packages.write_package(tmp_path / "m", data=data))
+    assert len(found) == 1 and "required_minutes: Input should be less than or equal" in found[0]
+    text = "code: TEST-X\nversion: " + "9" * 5000 + "\n"
+    found = problems_of(packages.write_package(tmp_path / "d", yaml_text=text))
+    assert len(found) == 1 and found[0].startswith("d/course.yaml:2: version: '99999")
+    assert "is not a valid value" in found[0]
+
+
+def test_cli_prints_the_refusal_and_exits_1(tmp_path, settings_env):
+    from typer.testing import CliRunner
+
+    from app.cli import app as cli
+
+    write_raw(tmp_path / "all" / "bomb", BILLION_LAUGHS.encode())
+    write_raw(tmp_path / "all" / "binary", b"\x00\x01\x02")
+    data = packages.course_yaml(code="TEST-HUGE")
+    data["version"] = 99999999999999999999999
+    packages.write_package(tmp_path / "all" / "huge", data=data)
+    result = CliRunner().invoke(cli, ["courses", "import", str(tmp_path / "all")])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    for name in ("bomb", "binary", "huge"):
+        assert f"{name}: refused, nothing imported" in result.output
+    assert "bomb/course.yaml:2: more than 100 uses of YAML aliases" in result.output
+    assert "binary/course.yaml:1: binary content" in result.output
+    assert "huge/course.yaml:2: version: Input should be less than or equal to" in result.output
