@@ -120,6 +120,7 @@ def test_editing_and_linking_a_login(client, db, people):
     csrf = f.login(client, "reg14")
     edit = client.get(f"/experts/{expert.id}/edit")
     assert edit.status_code == 200 and 'value="张通风"' in edit.text
+    assert "<h1>Edit expert</h1>" in edit.text and "<title>Edit expert" in edit.text
     data = {**FORM, "full_name": "张通风", "user_id": str(people["examiner"].id),
             "csrf_token": csrf}
     data.pop("available")  # unchecked
