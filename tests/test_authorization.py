@@ -828,6 +828,9 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/status-lists/{list_id}"): "the W3C Bitstring Status Lists (revocation, "
     "suspension) are published to every verifier by design; they name no one "
     "(tests/certificates/test_credentials.py)",
+    ("GET", "/api/v1/keys/{thumbprint}"): "the issuer's public signing keys (a credential's kid "
+    "URL), published to every verifier by design, as in /.well-known/jwks.json "
+    "(tests/certificates/test_credentials.py)",
     ("GET", "/verify/{number}"): "the public verification page the QR code points to: anyone, "
     "no login, holder masked, throttled (tests/certificates/test_pages.py)",
     ("GET", "/api/v1/courses/{course_id}"): "the course catalogue is open to every signed-in "
