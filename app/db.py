@@ -298,3 +298,12 @@ async def read_only_request(request: Request) -> None:
 
 
 ReadOnlyRequest = Depends(read_only_request)
+
+
+def begin_write(session: Session) -> None:
+    """Begin `session`'s next transaction as a writer (on SQLite: BEGIN IMMEDIATE under the
+    process write lock), for a `ReadOnlyRequest` route that reads, then does slow work such as
+    parsing an upload outside any transaction, then writes briefly. Commit the read first."""
+    if session.in_transaction():
+        raise RuntimeError("begin_write: end the read transaction first (session.commit())")
+    session.connection(execution_options={"pithead_write": True})

@@ -192,8 +192,9 @@ def load() -> list[tuple[str, str, str, str]]:
                              roles=[Role.ADMIN], by=None)
         enterprises = [_ensure_enterprise(db, item, admin) for item in ENTERPRISES]
         for item, enterprise in zip(ENTERPRISES, enterprises, strict=True):
-            roster.import_roster(db=db, enterprise=enterprise, data=_roster_csv(item),
-                                 filename=f"demo-{item['key']}.csv", dry_run=False, by=admin)
+            parsed = roster.parse_roster(data=_roster_csv(item), filename=f"demo-{item['key']}.csv")
+            roster.import_roster(db=db, enterprise=enterprise, parsed=parsed, dry_run=False,
+                                 by=admin)
         jinan, hongtai = enterprises
         _ensure_user(db, username="regulator", full_name="山西省监管员 Shanxi Regulator",
                      roles=[Role.REGULATOR], region_code="14", by=admin)

@@ -19,8 +19,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import chain, islice
 from typing import IO, Any
+from xml.parsers import expat
 
-from defusedxml.ElementTree import iterparse
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -573,77 +573,130 @@ def _check_archive(archive: zipfile.ZipFile, max_unpacked: int) -> None:
             )
 
 
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
+class _Scan:
+    """A streaming pass over one XML part with expat (C, no tree; defusedxml's ElementTree
+    parser is pure Python and tripled the time of a big import). DTDs are refused, so no
+    entity can expand."""
+
+    def __init__(self) -> None:
+        self.depth_in_text = 0  # inside <v> or <t>
+        self.text_length = 0
+
+    def run(self, part: IO[bytes]) -> None:
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.buffer_text = True
+        parser.StartDoctypeDeclHandler = self.refuse
+        parser.EntityDeclHandler = self.refuse
+        parser.ExternalEntityRefHandler = self.refuse_external
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.text
+        parser.ParseFile(part)
+
+    def refuse(self, *args: object) -> None:
+        raise SpreadsheetError(_NOT_XLSX)
+
+    def refuse_external(self, *args: object) -> int:
+        raise SpreadsheetError(_NOT_XLSX)
+
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        local = name[name.rfind(" ") + 1 :]
+        if local in ("v", "t"):
+            self.depth_in_text += 1
+        else:
+            self.element(local, attributes)
+
+    def end(self, name: str) -> None:
+        local = name[name.rfind(" ") + 1 :]
+        if local in ("v", "t"):
+            self.depth_in_text -= 1
+            self.text_done()
+
+    def text(self, data: str) -> None:
+        if self.depth_in_text:
+            self.text_length += len(data)
+
+    def element(self, local: str, attributes: dict[str, str]) -> None:
+        raise NotImplementedError
+
+    def text_done(self) -> None:
+        raise NotImplementedError
+
+
+class _SharedStringsScan(_Scan):
+    """Counts the shared strings and measures each (rich text runs summed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def element(self, local: str, attributes: dict[str, str]) -> None:
+        if local == "si":
+            self.count += 1
+            self.text_length = 0
+            if self.count > MAX_CELLS:
+                raise SpreadsheetError(
+                    N_("The workbook holds more than {limit} different texts"),
+                    {"limit": MAX_CELLS},
+                )
+
+    def text_done(self) -> None:
+        # The runs of one <si> (rich text) add up; the count restarts at the next <si>.
+        if self.text_length > MAX_CELL_CHARS:
+            raise SpreadsheetError(
+                N_("The workbook holds a text of more than {limit} characters"),
+                {"limit": MAX_CELL_CHARS},
+            )
+
+
+class _SheetScan(_Scan):
+    """Stops at the first cell past a limit, before openpyxl builds rows as wide as the widest
+    cell (one cell in column XFD makes every row 16,384 values)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells = 0
+        self.row = 0
+        self.column = 0
+
+    def element(self, local: str, attributes: dict[str, str]) -> None:
+        if local == "c":
+            reference = attributes.get("r")
+            if reference:
+                try:
+                    self.column = column_index_from_string(reference.rstrip("0123456789"))
+                except ValueError:
+                    raise SpreadsheetError(_NOT_XLSX) from None
+            else:
+                self.column += 1
+            _check_width(self.column, self.row)
+            self.cells += 1
+            if self.cells > MAX_CELLS:
+                raise SpreadsheetError(
+                    N_("The sheet has more than {limit} cells: split it into smaller files"),
+                    {"limit": MAX_CELLS},
+                    row=self.row,
+                )
+        elif local == "row":
+            number = attributes.get("r")
+            self.row = int(number) if number and number.isdigit() else self.row + 1
+            self.column = 0
+            if self.row > _EXCEL_MAX_ROWS:
+                raise SpreadsheetError(_NOT_XLSX)
+
+    def text_done(self) -> None:
+        _check_length(self.text_length, self.row, self.column)
+        self.text_length = 0
 
 
 def _scan_shared_strings(part: IO[bytes]) -> None:
-    """Count the shared strings and measure each, streaming, before openpyxl loads them all."""
-    count = 0
-    length = 0
-    for event, element in iterparse(part, events=("start", "end"), forbid_dtd=True):
-        tag = _local(element.tag)
-        if event == "start":
-            if tag == "si":
-                count += 1
-                length = 0
-                if count > MAX_CELLS:
-                    raise SpreadsheetError(
-                        N_("The workbook holds more than {limit} different texts"),
-                        {"limit": MAX_CELLS},
-                    )
-            continue
-        if tag == "t":
-            length += len(element.text or "")
-            if length > MAX_CELL_CHARS:
-                raise SpreadsheetError(
-                    N_("The workbook holds a text of more than {limit} characters"),
-                    {"limit": MAX_CELL_CHARS},
-                )
-        elif tag == "si":
-            element.clear()
+    """Count and measure the shared strings, streaming, before openpyxl loads them all."""
+    _SharedStringsScan().run(part)
 
 
 def _scan_sheet(part: IO[bytes]) -> None:
-    """Stream the worksheet XML and stop at the first cell past a limit, before openpyxl
-    builds rows as wide as the widest cell (16,384 columns make every row 16,384 values)."""
-    cells = 0
-    row = 0
-    column = 0
-    for event, element in iterparse(part, events=("start", "end"), forbid_dtd=True):
-        tag = _local(element.tag)
-        if event == "start":
-            if tag == "row":
-                number = element.get("r")
-                row = int(number) if number and number.isdigit() else row + 1
-                column = 0
-                if row > _EXCEL_MAX_ROWS:
-                    raise SpreadsheetError(_NOT_XLSX)
-            elif tag == "c":
-                reference = element.get("r")
-                if reference:
-                    letters = reference.rstrip("0123456789")
-                    try:
-                        column = column_index_from_string(letters)
-                    except ValueError:
-                        raise SpreadsheetError(_NOT_XLSX) from None
-                else:
-                    column += 1
-                _check_width(column, row)
-                cells += 1
-                if cells > MAX_CELLS:
-                    raise SpreadsheetError(
-                        N_("The sheet has more than {limit} cells: split it into smaller files"),
-                        {"limit": MAX_CELLS},
-                        row=row,
-                    )
-            continue
-        if tag in ("v", "t"):
-            _check_length(len(element.text or ""), row, column)
-        elif tag == "c":
-            element.clear()
-        elif tag == "row":
-            element.clear()
+    """Check a worksheet's columns, cells and texts, streaming, before openpyxl reads it."""
+    _SheetScan().run(part)
 
 
 # --------------------------------------------------------------------------- writing

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.accounts.api import client_ip
 from app.accounts.deps import CurrentUser, require
 from app.accounts.models import Role, User
 from app.accounts.schemas import PasswordIn
-from app.db import SessionDep
+from app.db import ReadOnlyRequest, SessionDep, begin_write
 from app.errors import Invalid
 from app.i18n import gettext as _
 from app.organisations import roster, service
@@ -68,15 +70,35 @@ def get_enterprise(enterprise: VisibleEnterprise) -> EnterpriseOut:
     return enterprise_out(enterprise)
 
 
-@router.post("/enterprises/{enterprise_id}/workers/import", response_model=ImportOut)
+async def parse_upload(db: Session, data: bytes, filename: str) -> roster.ParsedRoster:
+    """Read and validate an uploaded roster in a worker thread, outside any transaction.
+
+    Parsing a 20,000-row workbook takes seconds: on the event loop it would stall every other
+    request, and inside a write transaction it would hold SQLite's write lock (answer saves
+    and the deadline sweeper waited behind it). The route must be a `ReadOnlyRequest`, so the
+    lookups before this ran in a read transaction, which ends here."""
+    if db.in_transaction():
+        await run_in_threadpool(db.commit)
+    return await run_in_threadpool(roster.parse_roster, data=data, filename=filename)
+
+
+def write_roster(db: Session, **kwargs: Any) -> roster.ImportResult:
+    """Check a parsed roster against the database and write it, in one short write
+    transaction (a dry run stays a read)."""
+    if not kwargs["dry_run"]:
+        begin_write(db)
+    return roster.import_roster(db=db, **kwargs)
+
+
+@router.post("/enterprises/{enterprise_id}/workers/import", response_model=ImportOut,
+             dependencies=[ReadOnlyRequest])
 async def import_workers(request: Request, enterprise: ManagedEnterprise, db: SessionDep,
                          user: CurrentUser, file: Annotated[UploadFile, File()],
                          dry_run: Annotated[bool, Query()] = False) -> ImportOut:
     """Upsert the roster from a .csv or .xlsx file; all rows or none."""
-    data = await read_upload(file)
-    result = roster.import_roster(db=db, enterprise=enterprise, data=data,
-                                  filename=file.filename or "upload", dry_run=dry_run, by=user,
-                                  ip=client_ip(request))
+    parsed = await parse_upload(db, await read_upload(file), file.filename or "upload")
+    result = await run_in_threadpool(write_roster, db, enterprise=enterprise, parsed=parsed,
+                                     dry_run=dry_run, by=user, ip=client_ip(request))
     return ImportOut(created=result.created, updated=result.updated, unchanged=result.unchanged,
                      dry_run=dry_run, errors=[])
 

@@ -7,24 +7,25 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from app.accounts.api import client_ip
 from app.accounts.deps import AdminUser, CurrentUser, page_guard
 from app.accounts.models import Role
 from app.courses import service as courses
-from app.db import SessionDep
+from app.db import ReadOnlyRequest, SessionDep, begin_write
 from app.errors import AppError, Invalid
 from app.i18n import N_, get_locale
 from app.i18n import gettext as _
 from app.organisations import reference, roster, service, validators
-from app.organisations.api import read_upload
+from app.organisations.api import parse_upload, read_upload
 from app.organisations.deps import (
     ManagedEnterprise,
     ManagedWorker,
     VisibleEnterprise,
     VisibleWorker,
 )
-from app.organisations.models import MineType
+from app.organisations.models import MineType, RosterUpload
 from app.organisations.schemas import EnterpriseCreate
 from app.pagination import PageDep
 from app.web import flash, form_dict, form_errors, redirect, render
@@ -143,47 +144,64 @@ def roster_import_form(request: Request, enterprise: ManagedEnterprise) -> Respo
                                                          "columns": roster.EXPORT_COLUMNS})
 
 
-@router.post("/enterprises/{enterprise_id}/import", name="roster_import_preview")
+# The import steps parse the file outside any transaction (a worker thread, no write lock):
+# their lookups run in a read transaction, and only the short write takes the lock.
+_imports = APIRouter(dependencies=[ReadOnlyRequest, Depends(page_guard)], include_in_schema=False)
+
+
+@_imports.post("/enterprises/{enterprise_id}/import", name="roster_import_preview")
 async def roster_import_preview(request: Request, enterprise: ManagedEnterprise,
                                 db: SessionDep, user: CurrentUser,
                                 file: Annotated[UploadFile, File()]) -> Response:
     """Check the file and show what would change, or every bad row; nothing is imported yet."""
     context = {**_context(), "enterprise": enterprise, "columns": roster.EXPORT_COLUMNS}
+    filename = file.filename or "upload"
     try:
         data = await read_upload(file)
-        result = roster.check_roster(db=db, enterprise=enterprise, data=data,
-                                     filename=file.filename or "upload")
+        parsed = await parse_upload(db, data, filename)
     except Invalid as exc:
         return render(request, "organisations/import.html",
                       {**context, "problem": exc.message, "errors": exc.errors},
                       status_code=422)
-    if result.errors:
+
+    def check_and_keep() -> tuple[roster.ImportResult, RosterUpload | None]:
+        result = roster.check_roster(db=db, enterprise=enterprise, parsed=parsed)
+        if result.errors:
+            return result, None
+        db.commit()  # the read is over; keeping the file is the only write
+        begin_write(db)
+        return result, roster.store_upload(db=db, enterprise=enterprise, data=data,
+                                           filename=filename, by=user)
+
+    result, upload = await run_in_threadpool(check_and_keep)
+    if upload is None:
         return render(request, "organisations/import.html",
                       {**context, "errors": [e.as_dict() for e in result.errors],
                        "problem": _("{n} rows of the file have errors; nothing was "
                                     "imported.").format(n=len({e.row for e in result.errors}))},
                       status_code=422)
-    upload = roster.store_upload(db=db, enterprise=enterprise, data=data,
-                                 filename=file.filename or "upload", by=user)
     return render(request, "organisations/import_preview.html",
                   {**context, "result": result, "upload": upload,
                    "preview_rows": result.rows[:50]})
 
 
-@router.post("/enterprises/{enterprise_id}/import/{token}", name="roster_import_confirm")
+@_imports.post("/enterprises/{enterprise_id}/import/{token}", name="roster_import_confirm")
 def roster_import_confirm(request: Request, enterprise: ManagedEnterprise, db: SessionDep,
                           user: CurrentUser, token: str,
                           action: Annotated[str, Form()] = "import") -> Response:
     """Import the previewed file (checked again: the roster may have changed meanwhile)."""
     upload = roster.get_upload_or_404(db=db, enterprise=enterprise, token=token, by=user)
+    db.commit()  # end the read: the file is parsed outside any transaction
     if action == "cancel":
+        begin_write(db)
         roster.discard_upload(db=db, upload=upload)
         flash(request, _("Import cancelled; nothing changed."), "info")
         return redirect(request.url_for("enterprise", enterprise_id=enterprise.id).path)
     try:
-        result = roster.import_roster(db=db, enterprise=enterprise, data=upload.content,
-                                      filename=upload.filename, dry_run=False, by=user,
-                                      ip=client_ip(request))
+        parsed = roster.parse_roster(data=upload.content, filename=upload.filename)
+        begin_write(db)
+        result = roster.import_roster(db=db, enterprise=enterprise, parsed=parsed,
+                                      dry_run=False, by=user, ip=client_ip(request))
     except Invalid as exc:
         return render(request, "organisations/import.html", {
             **_context(), "enterprise": enterprise, "columns": roster.EXPORT_COLUMNS,
@@ -219,3 +237,6 @@ def worker_password(request: Request, db: SessionDep, user: CurrentUser, worker:
     flash(request, _("Password set. {name} signs in with the ID number.").format(
         name=worker.full_name))
     return redirect(request.url_for("worker", worker_id=worker.id).path)
+
+
+router.routes.extend(_imports.routes)

@@ -131,22 +131,39 @@ def _read(data: bytes, filename: str) -> list[tuple[int, dict[str, str]]]:
     return table.rows
 
 
-def check_roster(*, db: Session, enterprise: Enterprise, data: bytes,
-                 filename: str) -> ImportResult:
-    """Validate a roster file against the rules and the database, writing nothing."""
-    result = ImportResult()
+@dataclass
+class ParsedRoster:
+    """A roster file read and checked against the rules, before the database is consulted."""
+
+    filename: str
+    rows: list[RosterRow]
+    errors: list[RowError]
+
+
+def parse_roster(*, data: bytes, filename: str) -> ParsedRoster:
+    """Read and validate a roster file without the database (slow for a big file: routes run
+    it in a worker thread, outside any transaction). Invalid if the file cannot be read."""
+    errors: list[RowError] = []
+    rows: list[RosterRow] = []
     first_row: dict[str, int] = {}
     for number, cells in _read(data, filename):
-        row = _validate_row(number, cells, result.errors)
+        row = _validate_row(number, cells, errors)
         if row is None:
             continue
         if row.id_number in first_row:
-            result.errors.append(RowError(number, "id_number", _(
+            errors.append(RowError(number, "id_number", _(
                 "The ID number appears twice in the file (first in row {row}).").format(
                 row=first_row[row.id_number])))
             continue
         first_row[row.id_number] = number
-        result.rows.append(row)
+        rows.append(row)
+    return ParsedRoster(filename=filename, rows=rows, errors=errors)
+
+
+def check_roster(*, db: Session, enterprise: Enterprise, parsed: ParsedRoster) -> ImportResult:
+    """What importing a parsed roster would do (created/updated/unchanged, or every bad row),
+    writing nothing."""
+    result = ImportResult(errors=list(parsed.errors), rows=list(parsed.rows))
     _check_against_database(db, enterprise, result)
     return result
 
@@ -193,13 +210,13 @@ def _check_against_database(db: Session, enterprise: Enterprise, result: ImportR
                                       if e.column in EXPORT_COLUMNS else 99))
 
 
-def import_roster(*, db: Session, enterprise: Enterprise, data: bytes, filename: str,
-                  dry_run: bool, by: User, ip: str | None = None) -> ImportResult:
-    """Validate the whole file, then (unless dry_run) upsert every row by ID number.
-
-    All or nothing: one bad row and nothing is written; Invalid lists every bad row.
+def import_roster(*, db: Session, enterprise: Enterprise, parsed: ParsedRoster, dry_run: bool,
+                  by: User, ip: str | None = None) -> ImportResult:
+    """Check the parsed file against the database, then (unless dry_run) upsert every row by
+    ID number. All or nothing: one bad row and nothing is written; Invalid lists every bad row.
     """
-    result = check_roster(db=db, enterprise=enterprise, data=data, filename=filename)
+    filename = parsed.filename
+    result = check_roster(db=db, enterprise=enterprise, parsed=parsed)
     if result.errors:
         raise Invalid(_("{n} rows of the file have errors; nothing was imported.").format(
             n=len({e.row for e in result.errors})), code="roster_invalid",

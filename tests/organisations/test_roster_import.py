@@ -5,6 +5,8 @@ an imported worker gets."""
 from __future__ import annotations
 
 import io
+import threading
+import time
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -329,3 +331,63 @@ def test_an_id_number_that_is_a_staff_login_is_not_taken_over(client, db, ent, r
         kept = s.get(User, staff.id)
         assert (kept.enterprise_id, kept.password_hash) == (staff.enterprise_id,
                                                              staff.password_hash)
+
+
+# --- a big file does not stall the server (issue 9 item 13) --------------------------------
+
+def big_roster(rows: int) -> bytes:
+    """A valid .xlsx roster of `rows` distinct workers, as Excel would hold it."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(HEADER)
+    for n in range(rows):
+        birth = date(1970, 1, 1) + timedelta(days=n // 1000)
+        sheet.append([make_resident_id(region="140105", birth=birth, sequence=n % 1000),
+                      f"工人{n}", 13800000000 + n, "general.underground", date(2015, 3, 1)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_big_import_is_parsed_off_the_event_loop_and_outside_the_write_lock(
+        client, ent, monkeypatch):
+    """While a 14,000-row workbook is parsed, a page and a write both answer at once: the
+    parse runs in a worker thread, after the read transaction and before the write one."""
+    from app.organisations import roster
+
+    data = big_roster(14_000)
+    parsing, parsed = threading.Event(), threading.Event()
+    real_parse = roster.parse_roster
+
+    def observed_parse(**kwargs):  # type: ignore[no-untyped-def]
+        parsing.set()
+        try:
+            return real_parse(**kwargs)
+        finally:
+            parsed.set()
+
+    monkeypatch.setattr(roster, "parse_roster", observed_parse)
+    outcome: dict[str, object] = {}
+    importer = threading.Thread(target=lambda: outcome.update(
+        response=upload(client, ent, data, filename="big.xlsx")))
+    importer.start()
+    assert parsing.wait(30)
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        assert client.get("/healthz").status_code == 200
+        timings.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    # A write on the same database: signing in for an API token stores the token.
+    f.token(client, "a.admin")
+    write_time = time.perf_counter() - started
+    during_parse = not parsed.is_set()
+    importer.join(120)
+    assert not importer.is_alive()
+    response = outcome["response"]
+    assert response.status_code == 200, response.text  # type: ignore[attr-defined]
+    assert response.json()["created"] == 14_000  # type: ignore[attr-defined]
+    assert during_parse, "the parse ended before the other requests: the file is too small"
+    assert max(timings) < 1.0, timings
+    assert write_time < 2.0, write_time
+    assert _counts()[0] == 14_000
