@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from app.accounts import service as accounts
@@ -235,6 +236,16 @@ def _set_links(expert: Expert, *, specialities: list[str] | None = None,
         expert.roles.extend(ExpertRoleLink(role=c) for c in roles if c not in have)
 
 
+def _flush(db: Session) -> None:
+    # The one unique rule besides keys is one expert per login: a concurrent request that
+    # linked the same login first makes the insert fail here, which is the same conflict.
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        raise Conflict(_("This login is already linked to another expert."),
+                       code="user_already_linked") from exc
+
+
 def create(*, db: Session, data: dict[str, Any], by: User, ip: str | None = None) -> Expert:
     """Add an expert to the pool (admins anywhere, regulators in their own region)."""
     if not can_create(by):
@@ -252,7 +263,7 @@ def create(*, db: Session, data: dict[str, Any], by: User, ip: str | None = None
                     specialities=[], roles=[])
     _set_links(expert, specialities=values["specialities"], roles=values["roles"])
     db.add(expert)
-    db.flush()
+    _flush(db)
     accounts.record_audit(db=db, action="expert.created", actor=by, object_type="expert",
                           object_id=expert.id, region_code=expert.region_code, ip=ip,
                           detail={k: values[k] for k in FIELDS})
@@ -292,7 +303,7 @@ def update(*, db: Session, expert: Expert, changes: dict[str, Any], by: User,
     _set_links(expert, specialities=checked.values.get("specialities"),
                roles=checked.values.get("roles"))
     expert.updated_at = utcnow()
-    db.flush()
+    _flush(db)
     accounts.record_audit(db=db, action="expert.updated", actor=by, object_type="expert",
                           object_id=expert.id, region_code=expert.region_code, ip=ip,
                           detail={"changes": diff})

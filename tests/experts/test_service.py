@@ -168,3 +168,14 @@ def test_search_escapes_like_wildcards(db, people):
     assert names("5_of") == []
     assert names("level_3") == [c.full_name]
     assert names("of cases") == [a.full_name, b.full_name]
+
+
+def test_a_link_made_concurrently_is_a_conflict_not_a_crash(db, people, monkeypatch):
+    """Two requests linking the same login: the loser's check passed before the winner's
+    insert, so the unique key refuses it; that is the same 409, not a 500."""
+    make_expert(db, people["admin"], user_id=people["trainer"].id)
+    monkeypatch.setattr(service, "_check_user", lambda *, db, user_id, expert, checked: user_id)
+    with pytest.raises(Conflict) as raised:
+        service.create(db=db, data={**BASE, "user_id": people["trainer"].id},
+                       by=people["admin"])
+    assert raised.value.code == "user_already_linked"
