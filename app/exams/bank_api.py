@@ -10,12 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from app import media
 from app.accounts.api import client_ip
 from app.bounds import DbInt, PatchBody
 from app.courses.authoring_api import Author
-from app.db import SessionDep
+from app.db import ReadOnlyRequest, SessionDep, begin_write
 from app.errors import Invalid, NotFound
 from app.exams import bank as service
 from app.exams import statistics as stats
@@ -426,7 +427,7 @@ def regrade(request: Request, body: RegradeIn, db: SessionDep, question: BankQue
 
 # --- import and export ------------------------------------------------------------------------
 
-@router.post("/banks/{bank}/import", response_model=ImportOut)
+@router.post("/banks/{bank}/import", response_model=ImportOut, dependencies=[ReadOnlyRequest])
 async def import_questions(request: Request, db: SessionDep, bank: BankCode, user: Author,
                            file: Annotated[UploadFile, File()],
                            file_zh_CN: Annotated[UploadFile | None, File()] = None,  # noqa: N803
@@ -438,11 +439,23 @@ async def import_questions(request: Request, db: SessionDep, bank: BankCode, use
     data = await read_limited(file) or b""
     zh_data = await read_limited(file_zh_CN) if file_zh_CN is not None and \
         file_zh_CN.filename else None
-    items = service.parse_upload(data=data, filename=file.filename or "upload",
-                                 zh_data=zh_data or None,
-                                 zh_filename=(file_zh_CN.filename or "") if file_zh_CN else "")
-    result = service.import_questions(db=db, bank=bank, items=items, dry_run=dry_run, by=user,
-                                      source=file.filename or "", ip=client_ip(request))
+    # Parsed in a worker thread after the read transaction ends (a big spreadsheet takes
+    # seconds: not on the event loop, not holding SQLite's write lock), then one short write.
+    if db.in_transaction():
+        await run_in_threadpool(db.commit)
+    items = await run_in_threadpool(
+        service.parse_upload, data=data, filename=file.filename or "upload",
+        zh_data=zh_data or None,
+        zh_filename=(file_zh_CN.filename or "") if file_zh_CN else "")
+
+    def write() -> service.ImportResult:
+        if not dry_run:
+            begin_write(db)
+        return service.import_questions(db=db, bank=bank, items=items, dry_run=dry_run,
+                                        by=user, source=file.filename or "",
+                                        ip=client_ip(request))
+
+    result = await run_in_threadpool(write)
     return ImportOut(**result.as_dict(), dry_run=dry_run)
 
 

@@ -25,7 +25,7 @@ from app.courses.markdown import render as render_markdown
 from app.courses.models import Course
 from app.courses.pages import course_context
 from app.courses.service import get_course_or_404
-from app.db import SessionDep
+from app.db import ReadOnlyRequest, SessionDep, begin_write
 from app.errors import Invalid, NotFound
 from app.exams import bank as service
 from app.exams import statistics as stats
@@ -376,11 +376,17 @@ def import_form(request: Request, bank: BankCode) -> Response:
     return _import_page(request, bank)
 
 
-@router.post("/bank/{bank}/import", name="bank_import_check")
+# The import steps parse the files outside any transaction (this is a worker thread): the
+# lookups run in a read transaction, and only the confirmed import takes the write lock.
+_imports = APIRouter(dependencies=[ReadOnlyRequest, Depends(page_guard)], include_in_schema=False)
+
+
+@_imports.post("/bank/{bank}/import", name="bank_import_check")
 def import_check(request: Request, db: SessionDep, bank: BankCode, user: Author,
                  form: FormDep) -> Response:
     """Check the file(s) and show what would change, or every problem; nothing is imported
-    yet."""
+    yet (a read: the pending files are kept on disk)."""
+    db.commit()
     data, filename = _file(form, "file", MAX_IMPORT_BYTES)
     zh_data, zh_filename = _file(form, "file_zh_CN", MAX_IMPORT_BYTES)
     too_big = _("The file is larger than {mb} MB.").format(mb=MAX_IMPORT_BYTES // (1024 * 1024))
@@ -403,10 +409,11 @@ def import_check(request: Request, db: SessionDep, bank: BankCode, user: Author,
         "zh_filename": zh_filename, "preview": result.items[:50]})
 
 
-@router.post("/bank/{bank}/import/{token}", name="bank_import_confirm")
+@_imports.post("/bank/{bank}/import/{token}", name="bank_import_confirm")
 def import_confirm(request: Request, db: SessionDep, bank: BankCode, user: Author, token: str,
                    form: FormDep) -> Response:
     """Import the previewed file (checked again: the bank may have changed meanwhile)."""
+    db.commit()
     upload = service.load_pending(token=token, bank=bank, by=user)
     if _text(form, "action") == "cancel":
         service.discard_pending(token)
@@ -415,6 +422,7 @@ def import_confirm(request: Request, db: SessionDep, bank: BankCode, user: Autho
     try:
         items = service.parse_upload(data=upload.data, filename=upload.filename,
                                      zh_data=upload.zh_data, zh_filename=upload.zh_filename)
+        begin_write(db)
         result = service.import_questions(db=db, bank=bank, items=items, dry_run=False, by=user,
                                           source=upload.filename, ip=client_ip(request))
     except Invalid as exc:
@@ -671,3 +679,6 @@ def extra_time_post(request: Request, db: SessionDep, exam: TrainerExam, user: A
         flash(request, _("{name} gets {minutes} extra minutes on attempts started from now "
                          "on.").format(name=worker.full_name, minutes=grant.minutes))
     return redirect(request.url_for("exam_extra_time", exam_id=exam.id).path)
+
+
+router.routes.extend(_imports.routes)
