@@ -77,10 +77,30 @@ def test_suspended_certificate_carries_a_stamp_and_the_reason(db, certified):
     assert "SUSPENDED" in text and "Trainingrecordsunderreview" in text
 
 
-def test_qr_code_encodes_the_verification_url(db, certified):
+def _printed_text(client, number, auth, **headers) -> str:
+    got = client.get(f"/api/v1/certificates/{number}/pdf", headers={**auth, **headers})
+    assert got.status_code == 200, got.text
+    return "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(got.content)).pages)
+
+
+def test_qr_link_uses_the_request_origin_unless_a_base_url_is_configured(
+        client, db, certified, monkeypatch):
     cert = db.scalar(select(Certificate))
-    assert certificate_pdf.verification_url(cert.number) == (
-        get_settings().base_url.rstrip("/") + "/verify/" + cert.number)
+    db.commit()
+    # Development and tests with nothing configured: the origin the client used.
+    printed = _printed_text(client, cert.number, certified["auth"], host="pithead.example:8443")
+    assert f"http://pithead.example:8443/verify/{cert.number}" in printed
+    # A configured address wins over whatever Host the client sends.
+    monkeypatch.setenv("PITHEAD_BASE_URL", "https://verify.mines.example/")
+    get_settings.cache_clear()
+    try:
+        assert certificate_pdf.verification_url(cert.number) == (
+            f"https://verify.mines.example/verify/{cert.number}")
+        printed = _printed_text(client, cert.number, certified["auth"], host="evil.example")
+        assert f"https://verify.mines.example/verify/{cert.number}" in printed
+        assert "evil.example" not in printed
+    finally:
+        get_settings.cache_clear()
 
 
 def test_only_those_who_may_see_it_get_the_pdf(client, db, certified):
