@@ -77,7 +77,8 @@ def create_session(request: Request, body: SessionCreate, db: SessionDep,
 @router.get("/practical-sessions", response_model=Page[SessionOut])
 def list_sessions(db: SessionDep, user: CurrentUser, course_id: int = 0,
                   region: str = "") -> Page[SessionOut]:
-    """Scheduled sessions, by course and region."""
+    """Scheduled sessions, by course (any version's id: sessions serve every version of
+    their course) and region."""
     items = service.list_sessions(db=db, course_id=course_id or None, region=region)
     return Page(items=[session_out(s) for s in items], total=len(items))
 
@@ -126,7 +127,8 @@ def cancel_booking(request: Request, booking_id: int, db: SessionDep,
 @router.post("/bookings/{booking_id}/result", response_model=BookingOut)
 def record_result(request: Request, booking_id: int, body: ResultIn, db: SessionDep,
                   user: CurrentUser) -> BookingOut:
-    """The session's examiner records the result of a booked seat."""
+    """The session's examiner records the result of a booked seat, at any time from the
+    session's start on (409 `session_not_started` before it)."""
     booking = service.get_booking_or_404(db=db, booking_id=booking_id)
     if booking.session.examiner_id != user.id and not service.can_book_for(user, booking.worker):
         raise NotFound(_("No such booking."))
