@@ -91,6 +91,10 @@ def test_the_region_lookup_offers_matching_divisions(client, db):
     assert client.get("/regions/options", params={"region_code": "149999"}).text.strip() == ""
     assert client.get("/regions/options", params={"region_code": "区"}).text.count(
         "<option") == 20
+    # The user form's regulator region uses the same picker.
+    user_form = client.get("/admin/users/new")
+    assert 'list="l-region_code"' in user_form.text
+    assert 'hx-get="/regions/options"' in user_form.text
 
 
 def test_the_region_lookup_needs_a_signed_in_user(client):
