@@ -43,6 +43,7 @@ from app.learning import pages as learning_pages
 from app.middleware import PitheadMiddleware
 from app.organisations import api as organisations_api
 from app.organisations import pages as organisations_pages
+from app.oversight import api as oversight_api
 from app.practicals import api as practicals_api
 from app.practicals import examiner_pages
 from app.practicals import pages as practicals_pages
@@ -191,7 +192,7 @@ def create_app() -> FastAPI:
                    learning_pages.router, class_pages.router, authoring_pages.router,
                    exams_pages.router, bank_api.router, bank_pages.router, examiner_pages.router,
                    practicals_pages.router, certificates_pages.router, experts_api.router,
-                   experts_pages.router):
+                   experts_pages.router, oversight_api.router):
         _add_routes(app, router)
     bound_int_params(app)
     app.openapi = partial(openapi.build, app)  # type: ignore[method-assign]

@@ -819,6 +819,19 @@ EXPERT_CASES: dict[tuple[str, str], Case] = {
 }
 ROUTE_CASES.update(EXPERT_CASES)
 
+# Compliance (issue 10.2): its enterprise admin, regulators of its region and admins; a worker
+# of the enterprise is refused. The page's routes are added with the pages.
+OVERSIGHT_CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/v1/enterprises/{enterprise_id}/compliance"): Case(
+        url=lambda w: f"/api/v1/enterprises/{_ent(w)}/compliance",
+        allowed=("admin", "a_admin", "reg_14"), refused=("worker_a",),
+        secrets=_worker_secrets, shows=True),
+    ("GET", "/api/v1/enterprises/{enterprise_id}/compliance.xlsx"): Case(
+        url=lambda w: f"/api/v1/enterprises/{_ent(w)}/compliance.xlsx",
+        allowed=("admin", "a_admin", "reg_14"), refused=("worker_a",), secrets=_worker_secrets),
+}
+ROUTE_CASES.update(OVERSIGHT_CASES)
+
 
 # Object-scoped routes that are public by design (e.g. a certificate verification page): each
 # needs a reason here, and is then exempt from the jurisdiction cases.

@@ -1,0 +1,1 @@
+"""Enterprise compliance and the regulators' regional oversight dashboard (issue 10)."""

@@ -1,0 +1,331 @@
+"""The regulators' regional dashboard: per enterprise the compliance totals plus exam pass rates,
+certificates issued / suspended / revoked and hours credited in the year; monthly trends and
+pass rates by job category for the charts. Set-based SQL only (a fixed number of GROUP BY
+statements, whatever the region's size); definitions in docs/oversight.md."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, distinct, extract, func, select
+from sqlalchemy.orm import Session
+
+from app.accounts.models import Role, User
+from app.certificates.models import Certificate, CertificateEvent
+from app.errors import Forbidden, NotFound
+from app.exams.models import Attempt, AttemptStatus
+from app.i18n import gettext as _
+from app.learning.models import LedgerEntry, StudyMode
+from app.organisations import service as organisations
+from app.organisations.models import Enterprise, Region, Worker
+from app.oversight import compliance
+from app.oversight.compliance import Period, Rules, Totals
+from app.practicals.models import Booking, BookingStatus
+
+
+@dataclass
+class OversightTotals(Totals):
+    """Compliance totals plus the period's activity; every field adds up over enterprises."""
+
+    theory_attempts: int = 0
+    theory_passed: int = 0
+    practical_results: int = 0
+    practical_passed: int = 0
+    certificates_issued: int = 0
+    certificates_suspended: int = 0
+    certificates_revoked: int = 0
+
+    def add(self, other: Totals) -> None:
+        """Add another scope's totals to these."""
+        super().add(other)
+        if isinstance(other, OversightTotals):
+            for name in ("theory_attempts", "theory_passed", "practical_results",
+                         "practical_passed", "certificates_issued", "certificates_suspended",
+                         "certificates_revoked"):
+                setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def hours_credited(self) -> float:
+        return self.credited_centi / 100
+
+    @property
+    def theory_pass_rate(self) -> float | None:
+        return rate(self.theory_passed, self.theory_attempts)
+
+    @property
+    def practical_pass_rate(self) -> float | None:
+        return rate(self.practical_passed, self.practical_results)
+
+    @property
+    def compliant_share(self) -> float | None:
+        return rate(self.by_status[compliance.ComplianceStatus.COMPLIANT.value], self.workers)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The contract's oversight totals (without "enterprises", which only a region has)."""
+        return {**super().as_dict(), "theory_pass_rate": self.theory_pass_rate,
+                "practical_pass_rate": self.practical_pass_rate,
+                "certificates_issued": self.certificates_issued,
+                "certificates_suspended": self.certificates_suspended,
+                "certificates_revoked": self.certificates_revoked,
+                "hours_credited": self.hours_credited,
+                "theory_attempts": self.theory_attempts, "theory_passed": self.theory_passed,
+                "practical_results": self.practical_results,
+                "practical_passed": self.practical_passed,
+                "special_operations_workers": self.special,
+                "special_operations_certified": self.certified}
+
+
+def rate(part: int, whole: int) -> float | None:
+    """part / whole to four decimals, None when there is nothing to divide."""
+    return round(part / whole, 4) if whole else None
+
+
+@dataclass(frozen=True)
+class EnterpriseLine:
+    enterprise_id: int
+    name: str
+    region_code: str
+    totals: OversightTotals
+
+
+@dataclass(frozen=True)
+class CategoryLine:
+    """Pass rates and the special-operations workforce of one job category."""
+
+    job_category: str
+    theory_attempts: int = 0
+    theory_passed: int = 0
+    practical_results: int = 0
+    practical_passed: int = 0
+    workers: int = 0
+    certified: int = 0
+
+    @property
+    def theory_pass_rate(self) -> float | None:
+        return rate(self.theory_passed, self.theory_attempts)
+
+    @property
+    def practical_pass_rate(self) -> float | None:
+        return rate(self.practical_passed, self.practical_results)
+
+    @property
+    def certified_share(self) -> float | None:
+        return rate(self.certified, self.workers)
+
+
+@dataclass(frozen=True)
+class MonthLine:
+    month: int
+    certificates_issued: int
+    hours_credited: float
+
+
+@dataclass
+class Dashboard:
+    region: str | None
+    period: Period
+    totals: OversightTotals
+    enterprises: list[EnterpriseLine]
+    categories: list[CategoryLine]
+    months: list[MonthLine]
+    subregions: list[Region] = field(default_factory=list)
+
+
+# --- jurisdiction ------------------------------------------------------------------------------
+
+def can_oversee(user: User) -> bool:
+    """Admins, and regulators with a region, see the dashboard."""
+    return user.has_role(Role.ADMIN) or bool(user.has_role(Role.REGULATOR) and user.region_code)
+
+
+def region_for(*, db: Session, user: User, region: str | None) -> str | None:
+    """The region the user asked for, checked: a regulator's own region (the default) or one
+    below it, any region (or the whole country, None) for an admin. 403 for other roles,
+    404 for a region outside the regulator's, 422 for a malformed or unknown code."""
+    if not can_oversee(user):
+        raise Forbidden(_("Only regulators and administrators see the oversight dashboard."))
+    code = organisations.clean_region_code(db=db, value=region, field="region")
+    if user.has_role(Role.ADMIN):
+        return code
+    own = user.region_code or ""
+    if code is None:
+        return own
+    if not code.startswith(own):
+        raise NotFound(_("No such region in your jurisdiction."))
+    return code
+
+
+# --- the numbers -------------------------------------------------------------------------------
+
+def _enterprise_scope(region: str | None) -> ColumnElement[bool]:
+    return compliance.scope_of_region(region)
+
+
+def _by_enterprise(db: Session, statement: Any) -> dict[int, tuple[Any, ...]]:
+    return {row[0]: tuple(row[1:]) for row in db.execute(statement)}
+
+
+def _activity(db: Session, scope: ColumnElement[bool], p: Period,
+              group: Any) -> dict[Any, dict[str, int]]:
+    """Theory attempts, practical results, certificates issued / suspended / revoked in the
+    period, grouped by `group` (a Worker column): five statements."""
+    out: dict[Any, dict[str, int]] = {}
+
+    def put(rows: Iterable[Any], *names: str) -> None:
+        for key, *values in rows:
+            bucket = out.setdefault(key, {})
+            for name, value in zip(names, values, strict=True):
+                bucket[name] = bucket.get(name, 0) + int(value or 0)
+
+    put(db.execute(select(group, func.count(),
+                          func.sum(case((Attempt.passed.is_(True), 1), else_=0)))
+                   .select_from(Attempt).join(Worker, Worker.id == Attempt.worker_id)
+                   .where(scope, Attempt.status == AttemptStatus.SUBMITTED.value,
+                          Attempt.submitted_at >= p.start_at, Attempt.submitted_at < p.end_at)
+                   .group_by(group)), "theory_attempts", "theory_passed")
+    results = (BookingStatus.PASSED.value, BookingStatus.FAILED.value)
+    put(db.execute(select(group, func.count(),
+                          func.sum(case((Booking.status == BookingStatus.PASSED.value, 1),
+                                        else_=0)))
+                   .select_from(Booking).join(Worker, Worker.id == Booking.worker_id)
+                   .where(scope, Booking.status.in_(results),
+                          Booking.result_at >= p.start_at, Booking.result_at < p.end_at)
+                   .group_by(group)), "practical_results", "practical_passed")
+    put(db.execute(select(group, func.count())
+                   .select_from(Certificate).join(Worker, Worker.id == Certificate.worker_id)
+                   .where(scope, Certificate.issued_on >= p.start,
+                          Certificate.issued_on <= p.end)
+                   .group_by(group)), "certificates_issued")
+    for kind in ("suspended", "revoked"):
+        put(db.execute(select(group, func.count(distinct(CertificateEvent.certificate_id)))
+                       .select_from(CertificateEvent)
+                       .join(Certificate, Certificate.id == CertificateEvent.certificate_id)
+                       .select_from(Certificate).join(Worker, Worker.id == Certificate.worker_id)
+                       .where(scope, CertificateEvent.kind == kind,
+                              CertificateEvent.at >= p.start_at, CertificateEvent.at < p.end_at)
+                       .group_by(group)), f"certificates_{kind}")
+    return out
+
+
+def _months(db: Session, scope: ColumnElement[bool], p: Period, r: Rules) -> list[MonthLine]:
+    """Certificates issued and hours credited per month (two statements)."""
+    issued = {int(month): int(count) for month, count in db.execute(
+        select(extract("month", Certificate.issued_on), func.count())
+        .select_from(Certificate).join(Worker, Worker.id == Certificate.worker_id)
+        .where(scope, Certificate.issued_on >= p.start, Certificate.issued_on <= p.end)
+        .group_by(extract("month", Certificate.issued_on)))}
+    seconds: dict[int, dict[str, int]] = {}
+    for month, mode, total in db.execute(
+            select(extract("month", LedgerEntry.day), LedgerEntry.mode,
+                   func.sum(LedgerEntry.seconds))
+            .select_from(LedgerEntry).join(Worker, Worker.id == LedgerEntry.worker_id)
+            .where(scope, Worker.hired_on <= p.end, LedgerEntry.day >= p.start,
+                   LedgerEntry.day <= p.end)
+            .group_by(extract("month", LedgerEntry.day), LedgerEntry.mode)):
+        seconds.setdefault(int(month), {})[mode] = int(total or 0)
+    last = 12 if p.as_of.year > p.year or p.as_of.month == 12 else p.as_of.month
+    lines = []
+    for month in range(1, last + 1):
+        s = seconds.get(month, {})
+        hours = s.get(StudyMode.ONLINE.value, 0) / r.online_seconds + \
+            s.get(StudyMode.OFFLINE.value, 0) / r.offline_seconds
+        lines.append(MonthLine(month=month, certificates_issued=issued.get(month, 0),
+                               hours_credited=round(hours, 1)))
+    return lines
+
+
+def _categories(db: Session, scope: ColumnElement[bool], p: Period, r: Rules,
+                per_category: dict[str, tuple[int, int]]) -> list[CategoryLine]:
+    activity = _activity(db, scope, p, Worker.job_category)
+    codes = sorted(set(activity) | set(per_category))
+    lines = []
+    for code in codes:
+        a = activity.get(code, {})
+        workers, certified = per_category.get(code, (0, 0))
+        lines.append(CategoryLine(
+            job_category=code, theory_attempts=a.get("theory_attempts", 0),
+            theory_passed=a.get("theory_passed", 0),
+            practical_results=a.get("practical_results", 0),
+            practical_passed=a.get("practical_passed", 0), workers=workers,
+            certified=certified))
+    return lines
+
+
+def _special_by_category(db: Session, scope: ColumnElement[bool], p: Period,
+                         r: Rules) -> dict[str, tuple[int, int]]:
+    rows = compliance.worker_rows(db=db, scope=scope, period=p, rules=r).subquery("rows")
+    return {code: (int(workers), int(certified or 0)) for code, workers, certified in db.execute(
+        select(rows.c.job_category, func.count(), func.sum(rows.c.certified))
+        .where(rows.c.special == 1).group_by(rows.c.job_category))}
+
+
+def subregions(*, db: Session, region: str | None) -> list[Region]:
+    """The divisions one level below `region` that hold enterprises (for the drill-down)."""
+    length = len(region or "") + 2
+    if length > 6:
+        return []
+    prefix = func.substr(Enterprise.region_code, 1, length)
+    codes = {code for (code,) in db.execute(
+        select(prefix).where(compliance.region_condition(region),
+                             func.length(Enterprise.region_code) >= length).distinct())}
+    known = organisations.region_names(db=db, codes=codes)
+    return [known.get(code) or Region(code=code, name_en=code, name_zh=code)
+            for code in sorted(codes)]
+
+
+def dashboard(*, db: Session, region: str | None, period: Period,
+              details: bool = True) -> Dashboard:
+    """The dashboard of a region (None: every region) for a period. With `details`, also the
+    charts' monthly trend, the job-category lines and the sub-regions."""
+    r = compliance.rules(db=db)
+    scope = _enterprise_scope(region)
+    enterprises = list(db.scalars(select(Enterprise)
+                                  .where(compliance.region_condition(region))
+                                  .order_by(Enterprise.region_code, Enterprise.name,
+                                            Enterprise.id)))
+    base = compliance.totals_by_enterprise(db=db, scope=scope, period=period, rules=r)
+    activity = _activity(db, scope, period, Worker.enterprise_id)
+    lines = []
+    totals = OversightTotals()
+    for enterprise in enterprises:
+        line_totals = OversightTotals()
+        line_totals.add(base.get(enterprise.id, Totals()))
+        for name, value in activity.get(enterprise.id, {}).items():
+            setattr(line_totals, name, value)
+        totals.add(line_totals)
+        lines.append(EnterpriseLine(enterprise_id=enterprise.id, name=enterprise.name,
+                                    region_code=enterprise.region_code, totals=line_totals))
+    result = Dashboard(region=region, period=period, totals=totals, enterprises=lines,
+                       categories=[], months=[])
+    if details:
+        result.categories = _categories(db, scope, period, r,
+                                        _special_by_category(db, scope, period, r))
+        result.months = _months(db, scope, period, r)
+        result.subregions = subregions(db=db, region=region)
+    return result
+
+
+def as_dict(board: Dashboard) -> dict[str, Any]:
+    """The contract's JSON of a dashboard."""
+    return {
+        "region": board.region, "year": board.period.year,
+        "totals": {**board.totals.as_dict(), "enterprises": len(board.enterprises)},
+        "enterprises": [{"enterprise_id": line.enterprise_id, "name": line.name,
+                         "region_code": line.region_code, "totals": line.totals.as_dict()}
+                        for line in board.enterprises],
+        "job_categories": [{"job_category": c.job_category,
+                            "theory_attempts": c.theory_attempts,
+                            "theory_passed": c.theory_passed,
+                            "theory_pass_rate": c.theory_pass_rate,
+                            "practical_results": c.practical_results,
+                            "practical_passed": c.practical_passed,
+                            "practical_pass_rate": c.practical_pass_rate,
+                            "special_operations_workers": c.workers,
+                            "special_operations_certified": c.certified,
+                            "certified_share": c.certified_share}
+                           for c in board.categories],
+        "months": [{"month": m.month, "certificates_issued": m.certificates_issued,
+                    "hours_credited": m.hours_credited} for m in board.months],
+    }
