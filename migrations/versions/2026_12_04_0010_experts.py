@@ -1,7 +1,7 @@
 """Experts: the talent pool of mine-safety experts and supervisory cadres
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0008
 Create Date: 2026-12-04 15:30:00.000000
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0010'
-down_revision: str | None = '0009'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
