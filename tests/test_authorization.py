@@ -381,6 +381,10 @@ LEARNING_CASES: dict[tuple[str, str], Case] = {
         allowed=("admin", "a_admin"), refused=("worker_a",),
         data=lambda w: {"course_id": str(_learning(w)["course"]),
                         "worker_ids": str(w.worker_a.id)}),
+    ("GET", "/enterprises/{enterprise_id}/enrol/move"): Case(
+        url=lambda w: f"/enterprises/{_ent(w)}/enrol/move?course_id={_learning(w)['course']}"
+                      f"&worker_ids={w.worker_a.id}",
+        allowed=("admin", "a_admin"), refused=("worker_a", "reg_14")),
     ("GET", "/classes/{class_id}"): Case(
         url=lambda w: f"/classes/{_learning(w)['class']}", allowed=("admin",),
         refused=("a_admin", "reg_14", "worker_a"),
