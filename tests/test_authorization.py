@@ -841,6 +841,27 @@ OVERSIGHT_CASES: dict[tuple[str, str], Case] = {
 ROUTE_CASES.update(OVERSIGHT_CASES)
 
 
+# Worker transcript (issue 10.1): the worker itself, its enterprise admin, regulators of its
+# region and admins; the same 404 as a missing worker for everyone else. The JSON shows the
+# worker; the downloads must not leak a byte of it to an outsider.
+TRANSCRIPT_CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/v1/workers/{worker_id}/transcript"): Case(
+        url=lambda w: f"/api/v1/workers/{w.worker_a.id}/transcript",
+        allowed=("admin", "a_admin", "reg_14", "worker_a"),
+        secrets=_worker_secrets, shows=True),
+    ("GET", "/api/v1/workers/{worker_id}/transcript.pdf"): Case(
+        url=lambda w: f"/api/v1/workers/{w.worker_a.id}/transcript.pdf",
+        allowed=("admin", "a_admin", "reg_14", "worker_a"), secrets=_worker_secrets),
+    ("GET", "/api/v1/workers/{worker_id}/transcript.xlsx"): Case(
+        url=lambda w: f"/api/v1/workers/{w.worker_a.id}/transcript.xlsx",
+        allowed=("admin", "a_admin", "reg_14", "worker_a"), secrets=_worker_secrets),
+    ("GET", "/workers/{worker_id}/transcript"): Case(
+        url=lambda w: f"/workers/{w.worker_a.id}/transcript",
+        allowed=("admin", "a_admin", "reg_14", "worker_a"),
+        secrets=_worker_secrets, shows=True),
+}
+ROUTE_CASES.update(TRANSCRIPT_CASES)
+
 
 # Object-scoped routes that are public by design (e.g. a certificate verification page): each
 # needs a reason here, and is then exempt from the jurisdiction cases.
