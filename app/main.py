@@ -44,8 +44,8 @@ from app.middleware import PitheadMiddleware
 from app.organisations import api as organisations_api
 from app.organisations import pages as organisations_pages
 from app.oversight import api as oversight_api
+from app.oversight import assessment_api, assessment_pages, transcript_api, transcript_pages
 from app.oversight import pages as oversight_pages
-from app.oversight import transcript_api, transcript_pages
 from app.practicals import api as practicals_api
 from app.practicals import examiner_pages
 from app.practicals import pages as practicals_pages
@@ -195,7 +195,8 @@ def create_app() -> FastAPI:
                    exams_pages.router, bank_api.router, bank_pages.router, examiner_pages.router,
                    practicals_pages.router, certificates_pages.router, experts_api.router,
                    experts_pages.router, oversight_api.router,
-                   oversight_pages.router, transcript_api.router, transcript_pages.router):
+                   oversight_pages.router, transcript_api.router, transcript_pages.router,
+                   assessment_api.router, assessment_pages.router):
         _add_routes(app, router)
     bound_int_params(app)
     app.openapi = partial(openapi.build, app)  # type: ignore[method-assign]

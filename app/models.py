@@ -16,9 +16,11 @@ from app.learning.models import (
     StudyClock,
 )
 from app.organisations.models import Enterprise, Region, RosterUpload, Worker
+from app.oversight.assessment_models import AssessmentSnapshot, AssessmentTarget
 from app.practicals.models import Booking, Notification, PracticalSession, TestCentre
 
-__all__ = ["Answer", "ApiToken", "Attempt", "AttemptEvent", "AuditEvent", "Base", "Booking",
+__all__ = ["Answer", "ApiToken", "AssessmentSnapshot", "AssessmentTarget", "Attempt",
+           "AttemptEvent", "AuditEvent", "Base", "Booking",
            "Certificate", "CertificateEvent", "Course", "Enrolment", "Enterprise", "Exam",
            "Expert", "ExpertRoleLink", "ExpertSpeciality", "ExtraTime", "LedgerEntry", "Lesson",
            "LessonProgress", "LoginThrottle", "Module",
