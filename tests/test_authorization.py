@@ -862,6 +862,48 @@ TRANSCRIPT_CASES: dict[tuple[str, str], Case] = {
 }
 ROUTE_CASES.update(TRANSCRIPT_CASES)
 
+# Plan assessment (issue 10.4): a snapshot of Taiyuan (1401) is read by admins and regulators of
+# 14 or 1401; another prefecture's or province's regulator gets the same 404 as a missing id.
+ASSESSMENT_SECRET = "Assessment secret snapshot"
+
+
+def _assessment_snapshot(w: World) -> int:
+    from app.oversight.assessment_models import AssessmentSnapshot
+
+    with app_db.open_session(write=True) as s:
+        found = s.scalar(select(AssessmentSnapshot.id).where(
+            AssessmentSnapshot.label == ASSESSMENT_SECRET))
+        if found is None:
+            item = AssessmentSnapshot(region_code="1401", label=ASSESSMENT_SECRET,
+                                      as_of=date(2023, 12, 31), indicators=[])
+            s.add(item)
+            s.commit()
+            found = item.id
+        return found
+
+
+ASSESSMENT_CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/v1/assessment/snapshots/{snapshot_id}"): Case(
+        url=lambda w: f"/api/v1/assessment/snapshots/{_assessment_snapshot(w)}",
+        allowed=("admin", "reg_14"), refused=("a_admin", "worker_a"),
+        secrets=lambda w: [ASSESSMENT_SECRET], shows=True),
+}
+ROUTE_CASES.update(ASSESSMENT_CASES)
+
+# The assessment's region-scoped routes take the region as a query parameter (no path
+# parameter, so the walk above does not see them): each refuses every outsider for Taiyuan.
+ASSESSMENT_REGION_ROUTES = [
+    ("GET", "/api/v1/assessment?region=1401", None),
+    ("GET", "/api/v1/assessment.xlsx?region=1401", None),
+    ("GET", "/api/v1/assessment/snapshots?region=1401", None),
+    ("GET", "/api/v1/assessment/targets?region=1401", None),
+    ("PUT", "/api/v1/assessment/targets", {"region": "1401", "year": 2025,
+                                           "targets": {"courses_completed": 1}}),
+    ("POST", "/api/v1/assessment/snapshots", {"region": "1401", "label": "x",
+                                              "as_of": "2023-12-31"}),
+    ("GET", "/assessment?region=1401", None),
+]
+
 
 # Object-scoped routes that are public by design (e.g. a certificate verification page): each
 # needs a reason here, and is then exempt from the jurisdiction cases.
@@ -1034,6 +1076,30 @@ def test_every_object_scoped_route_has_a_case(app):
         f"in tests/test_authorization.py" for method, path in missing)
     stale = sorted((ROUTE_CASES.keys() | PUBLIC_ROUTES.keys()) - found)
     assert not stale, f"ROUTE_CASES names routes the app no longer has: {stale}"
+
+
+@pytest.mark.parametrize(("method", "url", "body"), ASSESSMENT_REGION_ROUTES,
+                         ids=[f"{m} {u}" for m, u, _b in ASSESSMENT_REGION_ROUTES])
+def test_assessment_region_routes_refuse_outsiders(make_client, world, method, url, body):
+    writes = ("reg_14",) if method != "GET" else ()  # admins only
+    for actor in (*OUTSIDERS, "a_admin", "worker_a", *writes):
+        client = make_client()
+        auth = f.token(client, world.users[actor].username) if url.startswith("/api/") else {}
+        if not auth:
+            f.login(client, world.users[actor].username)
+        before = _snapshot() if method != "GET" else None
+        response = client.request(method, url, json=body, headers=auth)
+        assert response.status_code in (403, 404), f"{actor}: {method} {url}"
+        assert "spreadsheetml" not in response.headers.get("content-type", "")
+        if before is not None:
+            assert _snapshot() == before, f"{actor}'s refused {method} {url} changed data"
+    insider = make_client()
+    if url.startswith("/api/"):
+        auth = f.token(insider, "root" if writes else "reg14")
+    else:
+        auth = {}
+        f.login(insider, "reg14")
+    assert insider.request(method, url, json=body, headers=auth).status_code in (200, 201)
 
 
 def test_route_walk_sees_api_and_page_routes(app):
