@@ -91,7 +91,9 @@ def _page(request: Request, db: Session, user: User, *, region_raw: str, year_ra
         "year": year, "years": years(), "rows": table(result, shown), "snapshots": shown,
         "available": available, "is_admin": is_admin, "errors": errors,
         "values": form_values, "export_url": export, "number": number, "met_text": met_text,
-        "suggested": assessment.SUGGESTED_SNAPSHOTS, "units": assessment.UNIT_LABELS,
+        "suggested": assessment.SUGGESTED_SNAPSHOTS,
+        # translated here: Jinja's _() %-formats its result, and a unit may be "%"
+        "units": {code: _(label) for code, label in assessment.UNIT_LABELS.items()},
         "region_input": region_raw if "region" in errors else (region or ""),
         "regions": organisations.list_regions(db=db, max_digits=2),
     }, status_code=400 if errors and status_code == 200 else status_code)
