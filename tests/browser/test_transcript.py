@@ -1,6 +1,7 @@
 """The worker transcript on a phone (390 px) in Chinese: a worker opens its own transcript from
-the hours ledger, every section is there, enrolments, attempts and practicals are cards and the
-hours a narrow table (the page never scrolls sideways), and the PDF and Excel downloads work from the page."""
+the hours ledger, every section is there (enrolments, attempts and practicals as cards, the
+hours as a narrow table), the page never scrolls sideways, and the PDF and Excel downloads work
+from the page."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def fits_the_screen(page) -> bool:  # type: ignore[no-untyped-def]
 def test_a_worker_reads_its_transcript_on_a_phone_in_chinese(live_server, browser, db):  # type: ignore[no-untyped-def]
     ent = f.enterprise(db, region="140105", name="山西示范煤业有限责任公司")
     worker = f.worker(db, ent, full_name="王守矿", hired_on=date(LAST_YEAR, 3, 1))
-    build_record(db, worker, title="井下作业人员安全生产知识与管理能力综合培训课程（含事故案例警示教育）")
+    long_title = "井下作业人员安全生产知识与管理能力综合培训课程（含事故案例警示教育）"
+    build_record(db, worker, title=long_title)
     db.commit()
 
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
