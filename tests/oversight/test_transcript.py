@@ -394,6 +394,8 @@ def test_pdf_in_english(client, world):
     assert "attachment" in response.headers["content-disposition"]
     text, _pages = _pdf_text(response.content)
     assert "\x00" not in text
+    box = PdfReader(io.BytesIO(response.content)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 portrait
     for expected in ("Training transcript", "Pithead mine safety training platform", "王守矿",
                      "Underground safety", "Underground safety 2", "92.5", "55",
                      world.record.certificate.number, "Suspended", "Reinstated",
@@ -456,3 +458,12 @@ def test_xlsx_neutralises_formulas(client, db, world):
     titles = [row[0] for row in book["Enrolments"].iter_rows(min_row=2, values_only=True)]
     assert "'=HYPERLINK(\"http://x\")" in titles
     assert book["Profile"]["B3"].value == world.record.worker.id_number  # whole for an admin
+
+
+def test_a_malformed_worker_id_is_a_422(client, world):
+    auth = f.token(client, "root")
+    for path in ("/api/v1/workers/abc/transcript", "/api/v1/workers/abc/transcript.pdf",
+                 "/api/v1/workers/99999999999999999999/transcript"):
+        response = client.get(path, headers=auth)
+        assert response.status_code == 422, path
+        assert response.json()["code"] == "validation_error"
