@@ -17,6 +17,7 @@ from app.learning.models import (
 )
 from app.organisations.models import Enterprise, Region, RosterUpload, Worker
 from app.oversight.assessment_models import AssessmentSnapshot, AssessmentTarget
+from app.oversight.models import StudyHours
 from app.practicals.models import Booking, Notification, PracticalSession, TestCentre
 
 __all__ = ["Answer", "ApiToken", "AssessmentSnapshot", "AssessmentTarget", "Attempt",
@@ -25,5 +26,6 @@ __all__ = ["Answer", "ApiToken", "AssessmentSnapshot", "AssessmentTarget", "Atte
            "Expert", "ExpertRoleLink", "ExpertSpeciality", "ExtraTime", "LedgerEntry", "Lesson",
            "LessonProgress", "LoginThrottle", "Module",
            "Notification", "OfflineAttendance", "OfflineClass", "PracticalSession", "Question",
-           "Region", "RosterUpload", "RuleProfile", "SigningKey", "StudyClock", "TestCentre",
+           "Region", "RosterUpload", "RuleProfile", "SigningKey", "StudyClock", "StudyHours",
+           "TestCentre",
            "User", "UserRole", "WebSession", "Worker"]

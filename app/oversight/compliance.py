@@ -30,6 +30,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -38,9 +39,10 @@ from app.db import utcnow
 from app.exams.models import Attempt, AttemptStatus
 from app.i18n import LOCAL_TZ, N_
 from app.learning import profiles
-from app.learning.models import Enrolment, EnrolmentStatus, LedgerEntry, StudyMode
+from app.learning.models import Enrolment, EnrolmentStatus, StudyMode
 from app.organisations import reference
 from app.organisations.models import Enterprise, Worker
+from app.oversight.models import StudyHours
 
 # A valid certificate whose expiry or review falls within this many days counts as expiring
 # (issue 10: "certificate expiring within 90 days"; a display window, not a rule of law).
@@ -190,38 +192,22 @@ def scope_of_region(region: str | None) -> ColumnElement[bool]:
 
 # --- the per-worker rows in SQL ----------------------------------------------------------------
 
-def _required_centi(r: Rules, hired_in_year: ColumnElement[bool]) -> Any:
-    """Required hours x 100 (an integer) by job category and hiring year."""
-    whens: list[tuple[Any, int]] = []
-    for code, hours in r.hours.items():
-        whens.append((and_(Worker.job_category == code, hired_in_year),
-                      round(hours["initial"] * 100)))
-        whens.append((Worker.job_category == code, round(hours["annual"] * 100)))
-    return case(*whens, else_=0)
+def _requirements(r: Rules) -> Any:
+    """The profile's hours per job category as a small derived table (job_category,
+    initial_centi, annual_centi): hours x 100, joined instead of a CASE per category."""
+    parts = [select(literal(code).label("job_category"),
+                    literal(round(hours["initial"] * 100)).label("initial_centi"),
+                    literal(round(hours["annual"] * 100)).label("annual_centi"))
+             for code, hours in r.hours.items()]
+    return union_all(*parts).subquery("required")
 
 
-def worker_rows(*, db: Session, scope: ColumnElement[bool], period: Period,
-                rules: Rules) -> Select[Any]:
-    """One row per worker counted in the year (hired by its end) within `scope`: ids, name,
-    category, hours in hundredths (`required_centi`, `credited_centi`), flags and `status`.
-    A select to filter, group or page; it runs no statement itself."""
-    start, end, as_of = period.start, period.end, period.as_of
-    counted = and_(scope, Worker.hired_on <= end)
-    ledger = (select(LedgerEntry.worker_id.label("worker_id"),
-                     func.sum(case((LedgerEntry.mode == StudyMode.ONLINE.value,
-                                    LedgerEntry.seconds), else_=0)).label("online"),
-                     func.sum(case((LedgerEntry.mode == StudyMode.OFFLINE.value,
-                                    LedgerEntry.seconds), else_=0)).label("offline"))
-              .join(Worker, Worker.id == LedgerEntry.worker_id)
-              .where(counted, LedgerEntry.day >= start, LedgerEntry.day <= end)
-              .group_by(LedgerEntry.worker_id).subquery("ledger"))
-    overdue_enrolment = (select(Enrolment.worker_id.label("worker_id"))
-                         .join(Worker, Worker.id == Enrolment.worker_id)
-                         .where(counted, Enrolment.deadline < as_of,
-                                Enrolment.status.in_(OPEN_ENROLMENT))
-                         .group_by(Enrolment.worker_id).subquery("late"))
-    # A worker's current certificate of each program is the latest issued by the reference day;
-    # older ones were superseded (an expired certificate followed by a new one is no problem).
+def current_certificates(*, counted: ColumnElement[bool], as_of: date) -> Any:
+    """Per worker in `counted`, flags over its current certificates (the latest of each
+    program issued by `as_of`): `bad` (suspended, revoked or expired), `expiring` (valid, expiry
+    or review within EXPIRING_WITHIN_DAYS) and `certified` (a valid one of its own category)."""
+    # Older certificates of a program were superseded (an expired one followed by a new one is
+    # no problem).
     ranked = (select(Certificate.worker_id.label("worker_id"),
                      Certificate.status.label("status"),
                      Certificate.expires_on.label("expires_on"),
@@ -236,15 +222,51 @@ def worker_rows(*, db: Session, scope: ColumnElement[bool], period: Period,
     soon = as_of + timedelta(days=EXPIRING_WITHIN_DAYS)
     valid_now = and_(ranked.c.status == CertificateStatus.VALID.value,
                      ranked.c.expires_on >= as_of)
-    certs = (select(ranked.c.worker_id.label("worker_id"),
-                    func.max(case((or_(ranked.c.status.in_(BAD_CERTIFICATE),
-                                       ranked.c.expires_on < as_of), 1), else_=0)).label("bad"),
-                    func.max(case((and_(valid_now, or_(
-                        ranked.c.expires_on <= soon, ranked.c.review_due_on <= soon)), 1),
-                        else_=0)).label("expiring"),
-                    func.max(case((and_(valid_now, ranked.c.own_category), 1),
-                                  else_=0)).label("certified"))
-             .where(ranked.c.rank == 1).group_by(ranked.c.worker_id).subquery("certs"))
+    return (select(ranked.c.worker_id.label("worker_id"),
+                   func.max(case((or_(ranked.c.status.in_(BAD_CERTIFICATE),
+                                      ranked.c.expires_on < as_of), 1), else_=0)).label("bad"),
+                   func.max(case((and_(valid_now, or_(
+                       ranked.c.expires_on <= soon, ranked.c.review_due_on <= soon)), 1),
+                       else_=0)).label("expiring"),
+                   func.max(case((and_(valid_now, ranked.c.own_category), 1),
+                                 else_=0)).label("certified"))
+            .where(ranked.c.rank == 1).group_by(ranked.c.worker_id).subquery("certs"))
+
+
+def special_workforce(*, db: Session, scope: ColumnElement[bool],
+                      period: Period) -> dict[str, tuple[int, int]]:
+    """Special-operations workers counted in the year by job category: (workers, holding a
+    valid certificate of their own category). One statement."""
+    counted = and_(scope, Worker.hired_on <= period.end,
+                   Worker.job_category.in_(sorted(reference.special_operation_codes())))
+    certs = current_certificates(counted=counted, as_of=period.as_of)
+    return {code: (int(workers), int(certified or 0)) for code, workers, certified in db.execute(
+        select(Worker.job_category, func.count(),
+               func.sum(case((certs.c.certified == 1, 1), else_=0)))
+        .select_from(Worker).outerjoin(certs, certs.c.worker_id == Worker.id)
+        .where(counted).group_by(Worker.job_category))}
+
+
+def worker_rows(*, db: Session, scope: ColumnElement[bool], period: Period,
+                rules: Rules) -> Select[Any]:
+    """One row per worker counted in the year (hired by its end) within `scope`: ids, name,
+    category, hours in hundredths (`required_centi`, `credited_centi`), flags and `status`.
+    A select to filter, group or page; it runs no statement itself."""
+    start, end, as_of = period.start, period.end, period.as_of
+    counted = and_(scope, Worker.hired_on <= end)
+    # The year's ledger seconds per worker, as the database keeps them (models.StudyHours).
+    ledger = (select(StudyHours.worker_id.label("worker_id"),
+                     StudyHours.online_seconds.label("online"),
+                     StudyHours.offline_seconds.label("offline"))
+              .where(StudyHours.year == period.year, StudyHours.month == 0)
+              .subquery("ledger"))
+    overdue_enrolment = (select(Enrolment.worker_id.label("worker_id"))
+                         .join(Worker, Worker.id == Enrolment.worker_id)
+                         .where(counted, Enrolment.deadline < as_of,
+                                Enrolment.status.in_(OPEN_ENROLMENT))
+                         .group_by(Enrolment.worker_id).subquery("late"))
+    certs = current_certificates(counted=counted, as_of=as_of)
+    required_table = _requirements(rules)
 
     a, b = rules.online_seconds, rules.offline_seconds
     online = func.coalesce(ledger.c.online, 0)
@@ -252,7 +274,8 @@ def worker_rows(*, db: Session, scope: ColumnElement[bool], period: Period,
     # Hours x 100 rounded half up, in integers on both databases: online/a + offline/b hours.
     credited = (online * (100 * b) + offline * (100 * a) + (a * b) // 2) // (a * b)
     hired_in_year = Worker.hired_on >= start
-    required = _required_centi(rules, hired_in_year)
+    required = case((hired_in_year, func.coalesce(required_table.c.initial_centi, 0)),
+                    else_=func.coalesce(required_table.c.annual_centi, 0))
     short = credited < required
     overdue = and_(hired_in_year, short, or_(
         overdue_enrolment.c.worker_id.is_not(None),
@@ -264,7 +287,7 @@ def worker_rows(*, db: Session, scope: ColumnElement[bool], period: Period,
                   (expiring, ComplianceStatus.CERTIFICATE_EXPIRING.value),
                   (short, ComplianceStatus.SHORT_OF_HOURS.value),
                   else_=ComplianceStatus.COMPLIANT.value)
-    rank = case(*[(status == s.value, i) for i, s in enumerate(STATUS_ORDER)], else_=99)
+    rank = case((bad, 0), (overdue, 1), (expiring, 2), (short, 3), else_=4)  # STATUS_ORDER
     special = Worker.job_category.in_(sorted(reference.special_operation_codes()))
     return (select(Worker.id.label("worker_id"), Worker.enterprise_id.label("enterprise_id"),
                    Worker.full_name.label("full_name"), Worker.job_category.label("job_category"),
@@ -283,6 +306,7 @@ def worker_rows(*, db: Session, scope: ColumnElement[bool], period: Period,
             .outerjoin(ledger, ledger.c.worker_id == Worker.id)
             .outerjoin(overdue_enrolment, overdue_enrolment.c.worker_id == Worker.id)
             .outerjoin(certs, certs.c.worker_id == Worker.id)
+            .outerjoin(required_table, required_table.c.job_category == Worker.job_category)
             .where(counted))
 
 

@@ -17,11 +17,11 @@ from app.certificates.models import Certificate, CertificateEvent
 from app.errors import Forbidden, NotFound
 from app.exams.models import Attempt, AttemptStatus
 from app.i18n import gettext as _
-from app.learning.models import LedgerEntry, StudyMode
 from app.organisations import service as organisations
 from app.organisations.models import Enterprise, Region, Worker
 from app.oversight import compliance
 from app.oversight.compliance import Period, Rules, Totals
+from app.oversight.models import StudyHours
 from app.practicals.models import Booking, BookingStatus
 
 
@@ -167,45 +167,46 @@ def _by_enterprise(db: Session, statement: Any) -> dict[int, tuple[Any, ...]]:
     return {row[0]: tuple(row[1:]) for row in db.execute(statement)}
 
 
-def _activity(db: Session, scope: ColumnElement[bool], p: Period,
-              group: Any) -> dict[Any, dict[str, int]]:
+def _activity(db: Session, scope: ColumnElement[bool],
+              p: Period) -> dict[tuple[int, str], dict[str, int]]:
     """Theory attempts, practical results, certificates issued / suspended / revoked in the
-    period, grouped by `group` (a Worker column): five statements."""
-    out: dict[Any, dict[str, int]] = {}
+    period, by (enterprise, job category) of the worker: five statements."""
+    out: dict[tuple[int, str], dict[str, int]] = {}
+    group: Any = (Worker.enterprise_id, Worker.job_category)
 
     def put(rows: Iterable[Any], *names: str) -> None:
-        for key, *values in rows:
-            bucket = out.setdefault(key, {})
+        for enterprise_id, category, *values in rows:
+            bucket = out.setdefault((enterprise_id, category), {})
             for name, value in zip(names, values, strict=True):
                 bucket[name] = bucket.get(name, 0) + int(value or 0)
 
-    put(db.execute(select(group, func.count(),
+    put(db.execute(select(*group, func.count(),
                           func.sum(case((Attempt.passed.is_(True), 1), else_=0)))
                    .select_from(Attempt).join(Worker, Worker.id == Attempt.worker_id)
                    .where(scope, Attempt.status == AttemptStatus.SUBMITTED.value,
                           Attempt.submitted_at >= p.start_at, Attempt.submitted_at < p.end_at)
-                   .group_by(group)), "theory_attempts", "theory_passed")
+                   .group_by(*group)), "theory_attempts", "theory_passed")
     results = (BookingStatus.PASSED.value, BookingStatus.FAILED.value)
-    put(db.execute(select(group, func.count(),
+    put(db.execute(select(*group, func.count(),
                           func.sum(case((Booking.status == BookingStatus.PASSED.value, 1),
                                         else_=0)))
                    .select_from(Booking).join(Worker, Worker.id == Booking.worker_id)
                    .where(scope, Booking.status.in_(results),
                           Booking.result_at >= p.start_at, Booking.result_at < p.end_at)
-                   .group_by(group)), "practical_results", "practical_passed")
-    put(db.execute(select(group, func.count())
+                   .group_by(*group)), "practical_results", "practical_passed")
+    put(db.execute(select(*group, func.count())
                    .select_from(Certificate).join(Worker, Worker.id == Certificate.worker_id)
                    .where(scope, Certificate.issued_on >= p.start,
                           Certificate.issued_on <= p.end)
-                   .group_by(group)), "certificates_issued")
+                   .group_by(*group)), "certificates_issued")
     for kind in ("suspended", "revoked"):
-        put(db.execute(select(group, func.count(distinct(CertificateEvent.certificate_id)))
+        put(db.execute(select(*group, func.count(distinct(CertificateEvent.certificate_id)))
                        .select_from(CertificateEvent)
                        .join(Certificate, Certificate.id == CertificateEvent.certificate_id)
                        .select_from(Certificate).join(Worker, Worker.id == Certificate.worker_id)
                        .where(scope, CertificateEvent.kind == kind,
                               CertificateEvent.at >= p.start_at, CertificateEvent.at < p.end_at)
-                       .group_by(group)), f"certificates_{kind}")
+                       .group_by(*group)), f"certificates_{kind}")
     return out
 
 
@@ -216,33 +217,34 @@ def _months(db: Session, scope: ColumnElement[bool], p: Period, r: Rules) -> lis
         .select_from(Certificate).join(Worker, Worker.id == Certificate.worker_id)
         .where(scope, Certificate.issued_on >= p.start, Certificate.issued_on <= p.end)
         .group_by(extract("month", Certificate.issued_on)))}
-    seconds: dict[int, dict[str, int]] = {}
-    for month, mode, total in db.execute(
-            select(extract("month", LedgerEntry.day), LedgerEntry.mode,
-                   func.sum(LedgerEntry.seconds))
-            .select_from(LedgerEntry).join(Worker, Worker.id == LedgerEntry.worker_id)
-            .where(scope, Worker.hired_on <= p.end, LedgerEntry.day >= p.start,
-                   LedgerEntry.day <= p.end)
-            .group_by(extract("month", LedgerEntry.day), LedgerEntry.mode)):
-        seconds.setdefault(int(month), {})[mode] = int(total or 0)
+    seconds = {int(month): (int(online or 0), int(offline or 0))
+               for month, online, offline in db.execute(
+                   select(StudyHours.month, func.sum(StudyHours.online_seconds),
+                          func.sum(StudyHours.offline_seconds))
+                   .select_from(StudyHours).join(Worker, Worker.id == StudyHours.worker_id)
+                   .where(scope, Worker.hired_on <= p.end, StudyHours.year == p.year,
+                          StudyHours.month > 0)
+                   .group_by(StudyHours.month))}
     last = 12 if p.as_of.year > p.year or p.as_of.month == 12 else p.as_of.month
     lines = []
     for month in range(1, last + 1):
-        s = seconds.get(month, {})
-        hours = s.get(StudyMode.ONLINE.value, 0) / r.online_seconds + \
-            s.get(StudyMode.OFFLINE.value, 0) / r.offline_seconds
+        online, offline = seconds.get(month, (0, 0))
+        hours = online / r.online_seconds + offline / r.offline_seconds
         lines.append(MonthLine(month=month, certificates_issued=issued.get(month, 0),
                                hours_credited=round(hours, 1)))
     return lines
 
 
-def _categories(db: Session, scope: ColumnElement[bool], p: Period, r: Rules,
+def _categories(activity: dict[tuple[int, str], dict[str, int]],
                 per_category: dict[str, tuple[int, int]]) -> list[CategoryLine]:
-    activity = _activity(db, scope, p, Worker.job_category)
-    codes = sorted(set(activity) | set(per_category))
+    by_category: dict[str, dict[str, int]] = {}
+    for (_enterprise_id, category), values in activity.items():
+        bucket = by_category.setdefault(category, {})
+        for name, value in values.items():
+            bucket[name] = bucket.get(name, 0) + value
     lines = []
-    for code in codes:
-        a = activity.get(code, {})
+    for code in sorted(set(by_category) | set(per_category)):
+        a = by_category.get(code, {})
         workers, certified = per_category.get(code, (0, 0))
         lines.append(CategoryLine(
             job_category=code, theory_attempts=a.get("theory_attempts", 0),
@@ -251,14 +253,6 @@ def _categories(db: Session, scope: ColumnElement[bool], p: Period, r: Rules,
             practical_passed=a.get("practical_passed", 0), workers=workers,
             certified=certified))
     return lines
-
-
-def _special_by_category(db: Session, scope: ColumnElement[bool], p: Period,
-                         r: Rules) -> dict[str, tuple[int, int]]:
-    rows = compliance.worker_rows(db=db, scope=scope, period=p, rules=r).subquery("rows")
-    return {code: (int(workers), int(certified or 0)) for code, workers, certified in db.execute(
-        select(rows.c.job_category, func.count(), func.sum(rows.c.certified))
-        .where(rows.c.special == 1).group_by(rows.c.job_category))}
 
 
 def subregions(*, db: Session, region: str | None) -> list[Region]:
@@ -286,13 +280,18 @@ def dashboard(*, db: Session, region: str | None, period: Period,
                                   .order_by(Enterprise.region_code, Enterprise.name,
                                             Enterprise.id)))
     base = compliance.totals_by_enterprise(db=db, scope=scope, period=period, rules=r)
-    activity = _activity(db, scope, period, Worker.enterprise_id)
+    activity = _activity(db, scope, period)
+    per_enterprise: dict[int, dict[str, int]] = {}
+    for (enterprise_id, _category), values in activity.items():
+        bucket = per_enterprise.setdefault(enterprise_id, {})
+        for name, value in values.items():
+            bucket[name] = bucket.get(name, 0) + value
     lines = []
     totals = OversightTotals()
     for enterprise in enterprises:
         line_totals = OversightTotals()
         line_totals.add(base.get(enterprise.id, Totals()))
-        for name, value in activity.get(enterprise.id, {}).items():
+        for name, value in per_enterprise.get(enterprise.id, {}).items():
             setattr(line_totals, name, value)
         totals.add(line_totals)
         lines.append(EnterpriseLine(enterprise_id=enterprise.id, name=enterprise.name,
@@ -300,8 +299,8 @@ def dashboard(*, db: Session, region: str | None, period: Period,
     result = Dashboard(region=region, period=period, totals=totals, enterprises=lines,
                        categories=[], months=[])
     if details:
-        result.categories = _categories(db, scope, period, r,
-                                        _special_by_category(db, scope, period, r))
+        result.categories = _categories(activity, compliance.special_workforce(
+            db=db, scope=scope, period=period))
         result.months = _months(db, scope, period, r)
         result.subregions = subregions(db=db, region=region)
     return result

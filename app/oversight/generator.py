@@ -53,6 +53,7 @@ class Generated:
     certificates: int = 0
     events: int = 0
     worker_ids: list[int] = field(default_factory=list)
+    enterprise_ids: list[int] = field(default_factory=list)
 
 
 def _ids(db: Session, table: Table) -> int:
@@ -99,7 +100,8 @@ def _course(db: Session, code: str, job_category: str, kind: str, title: str,
     """A published course (with its exam) for the generated histories, made once."""
     course = db.scalar(select(Course).where(Course.code == code))
     if course is None:
-        course = Course(code=code, version=1, status="published", title={"en": title,
+        # Archived: the history refers to it, but no catalogue offers it to anyone.
+        course = Course(code=code, version=1, status="archived", title={"en": title,
                         "zh_CN": title}, job_category=job_category, kind=kind, credit_hours=20,
                         required_minutes=600, practical_required=practical,
                         published_at=datetime.now(UTC))
@@ -194,6 +196,8 @@ def generate(*, db: Session, workers: int, enterprises: int | None = None,
         enterprise_list = [(e.id, e.region_code, e.mine_type) for e in db.scalars(
             select(Enterprise).where(Enterprise.id.in_(enterprise_ids)))]
 
+    out.enterprise_ids = [item[0] for item in enterprise_list]
+
     # workers and their logins
     user_id, worker_id = _ids(db, t["users"]), _ids(db, t["workers"])
     base = int(db.scalar(select(func.count()).select_from(Worker)) or 0)
@@ -247,7 +251,7 @@ def generate(*, db: Session, workers: int, enterprises: int | None = None,
             if start > end:
                 continue
             # one or two enrolments a year (the refresher, sometimes a second course)
-            for extra in range(1 + (rng.random() < 0.6)):
+            for extra in range(1 + (rng.random() < 0.75)):
                 finished = year < today.year or diligence > 0.7 or extra == 1
                 deadline = start + timedelta(days=30) if year == hired.year else date(year, 12, 31)
                 enrolled_at = _moment(start, rng)
