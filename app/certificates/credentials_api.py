@@ -105,7 +105,8 @@ def _page_context(db: SessionDep, token: str) -> dict[str, Any]:
             "valid_until": str(payload.get("validUntil", ""))[:10]}
 
 
-@router.get("/verify/credential", dependencies=PageGuard, include_in_schema=False)
+@router.get("/verify/credential", name="verify_credential_page", dependencies=PageGuard,
+            include_in_schema=False)
 def verify_page(request: Request) -> Response:
     """Anyone: paste or upload a credential to check it."""
     return render(request, "certificates/verify_credential.html", {"token": ""})

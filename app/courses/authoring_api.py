@@ -274,7 +274,8 @@ def _fields(course: Course, body: CourseUpdateIn) -> authoring.CourseFields:
 
 # --- courses --------------------------------------------------------------------------------
 
-@router.get("/courses", response_model=list[AuthoringCourseSummary])
+@router.get("/courses", response_model=list[AuthoringCourseSummary],
+            name="authoring_list_courses")
 def list_courses(db: SessionDep, user: Author, code: str = "") -> list[AuthoringCourseSummary]:
     """Every course version (drafts, published, archived), by code, newest version first."""
     return [summary_out(c) for c in authoring.list_all(db=db) if not code or c.code == code]
@@ -294,7 +295,8 @@ def create_draft(request: Request, body: CourseCreateIn, db: SessionDep,
     return course_out(course, db)
 
 
-@router.get("/courses/{course_id}", response_model=AuthoringCourseOut)
+@router.get("/courses/{course_id}", response_model=AuthoringCourseOut,
+            name="authoring_get_course")
 def get_course(db: SessionDep, course: AuthoredCourse) -> AuthoringCourseOut:
     """A course version with modules, lessons (text, media, hotspots) and, for a draft, what
     still keeps it from being published."""

@@ -472,7 +472,7 @@ def export_gift(db: SessionDep, bank: BankCode,
                              f'attachment; filename="{bank}{suffix}.gift"'})
 
 
-@router.get("/banks/{bank}/statistics", response_model=StatisticsOut)
+@router.get("/banks/{bank}/statistics", response_model=StatisticsOut, name="api_bank_statistics")
 def bank_statistics(db: SessionDep, bank: BankCode) -> StatisticsOut:
     """Facility and discrimination of every question of the bank that was drawn, over the
     submitted attempts of every exam of the bank, hardest first."""
@@ -481,7 +481,7 @@ def bank_statistics(db: SessionDep, bank: BankCode) -> StatisticsOut:
 
 # --- exams --------------------------------------------------------------------------------
 
-@router.get("/exams/{exam_id}/settings", response_model=ExamSettingsOut)
+@router.get("/exams/{exam_id}/settings", response_model=ExamSettingsOut, name="api_exam_settings")
 def exam_settings(db: SessionDep, exam: TrainerExam) -> ExamSettingsOut:
     """An exam's settings and the active questions per category of its bank."""
     return settings_out(db, exam)
@@ -525,7 +525,7 @@ def set_extra_time(request: Request, worker_id: int, body: ExtraTimeIn, db: Sess
                         reason=grant.reason if grant else "")
 
 
-@router.get("/exams/{exam_id}/statistics", response_model=StatisticsOut)
+@router.get("/exams/{exam_id}/statistics", response_model=StatisticsOut, name="api_exam_statistics")
 def exam_statistics(db: SessionDep, exam: TrainerExam) -> StatisticsOut:
     """Facility and discrimination of the exam's questions over its submitted attempts."""
     return statistics_out(stats.statistics(db=db, exam_id=exam.id))
