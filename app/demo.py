@@ -27,6 +27,7 @@ from app.organisations import roster
 from app.organisations import service as organisations
 from app.organisations.models import Enterprise, MineType, Worker
 from app.organisations.validators import make_credit_code, make_resident_id
+from app.oversight import generator as oversight_history
 from app.practicals import service as practicals
 from app.practicals.models import PracticalSession, SessionStatus, TestCentre
 
@@ -222,6 +223,9 @@ def load() -> list[tuple[str, str, str, str]]:
         _enrol_demo_staff(db)
         _ensure_practicals(db)
         _ensure_experts(db)
+        # Histories (ledger, exams, practicals, certificates) so the oversight dashboard and the
+        # compliance lists show something: generated workers in the demo enterprises, once.
+        oversight_history.add_history(db=db, enterprise_ids=[jinan.id, hongtai.id])
         db.commit()
         return [
             ("admin", "admin", DEMO_PASSWORD, ""),

@@ -251,7 +251,7 @@ def generate(*, db: Session, workers: int, enterprises: int | None = None,
             if start > end:
                 continue
             # one or two enrolments a year (the refresher, sometimes a second course)
-            for extra in range(1 + (rng.random() < 0.75)):
+            for extra in range(1 + (rng.random() < 0.8)):
                 finished = year < today.year or diligence > 0.7 or extra == 1
                 deadline = start + timedelta(days=30) if year == hired.year else date(year, 12, 31)
                 enrolled_at = _moment(start, rng)
@@ -346,7 +346,7 @@ def generate(*, db: Session, workers: int, enterprises: int | None = None,
     return out
 
 
-def add_history(*, db: Session, enterprise_ids: Sequence[int], workers: int = 60,
+def add_history(*, db: Session, enterprise_ids: Sequence[int], workers: int = 120,
                 seed: int = 7) -> Generated | None:
     """Demo: extra workers with histories in the demo enterprises, so the oversight dashboard
     means something right after `pithead demo load`. Idempotent (skips when already made)."""
