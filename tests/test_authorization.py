@@ -779,6 +779,8 @@ BANK_CASES: dict[tuple[str, str], Case] = {
         _exam_url("", "/extra-time"), secrets=_worker_secret, data=lambda w: {
             "worker_id": str(w.worker_a.id), "minutes": "10", "reason": "Reading aid"}),
     ("GET", "/exams/{exam_id}/statistics"): _bank_case(_exam_url("", "/statistics")),
+    # The drawn paper shows every question of the mini bank (it draws all three).
+    ("GET", "/exams/{exam_id}/preview"): _bank_case(_exam_url("", "/preview"), shows=True),
 }
 ROUTE_CASES.update(BANK_CASES)
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from starlette.datastructures import FormData, UploadFile
@@ -26,8 +27,9 @@ from app.courses.models import Course
 from app.courses.pages import course_context
 from app.courses.service import get_course_or_404
 from app.db import ReadOnlyRequest, SessionDep, begin_write
-from app.errors import Invalid, NotFound
+from app.errors import Conflict, Invalid, NotFound
 from app.exams import bank as service
+from app.exams import service as exams
 from app.exams import statistics as stats
 from app.exams.bank_api import MAX_IMPORT_BYTES, BankCode, BankQuestion, TrainerExam
 from app.exams.models import Exam, Question, QuestionKind, QuestionStatus
@@ -596,6 +598,93 @@ def exam_settings_post(request: Request, db: SessionDep, exam: TrainerExam, user
     flash(request, _("Exam settings saved. Attempts already started keep their questions and "
                      "deadline."))
     return redirect(request.url_for("exam_settings", exam_id=exam.id).path)
+
+
+# --- preview of a whole paper -----------------------------------------------------------------
+
+PREVIEW_SEED_MAX = 2**31 - 1
+
+
+def _blueprint_problems(db: SessionDep, exam: Exam) -> list[str]:
+    """Why no paper can be drawn: each category short of questions, or a blueprint that draws
+    nothing (the same checks as publishing)."""
+    available = service.available_counts(db=db, bank=exam.bank)
+    problems = [_("Category {category} has {have} active questions; the blueprint draws "
+                  "{need}.").format(category=item["category"],
+                                    have=available.get(item["category"], 0),
+                                    need=int(item["count"]))
+                for item in exam.blueprint
+                if int(item["count"]) > available.get(item["category"], 0)]
+    if exams.question_count(exam) < 1:
+        problems.append(_("The blueprint draws no questions: choose how many questions to "
+                          "draw from each category."))
+    return problems
+
+
+def _preview_items(paper: list[dict[str, Any]], shown: str) -> list[dict[str, Any]]:
+    """The drawn paper as the taker's page lists it (texts in the language shown), with the key
+    and feedback the trainer may reveal."""
+    previous = get_locale()
+    set_locale(shown)  # True and False in the language shown
+    try:
+        return [{
+            "number": number, "id": item["question_id"], "kind": item["kind"],
+            "category": item["category"], "text": localized(item["text"], shown),
+            "image_url": media.url(item["image_key"]) if item.get("image_key") else None,
+            "feedback": localized(item.get("feedback"), shown),
+            "options": [{"id": option["id"], "text": option_text(item, option, shown),
+                         "key": option["right"]} for option in item["options"]],
+            "chosen": set(), "answered": False}
+            for number, item in enumerate(paper, start=1)]
+    finally:
+        set_locale(previous)
+
+
+@router.get("/exams/{exam_id}/preview", name="exam_preview")
+def exam_preview(request: Request, db: SessionDep, exam: TrainerExam,
+                 seed: Annotated[int | None, Query(ge=0, le=PREVIEW_SEED_MAX)] = None,
+                 q: int = 1, go: str = "", key: bool = False, locale: str = "") -> Response:
+    """A whole paper drawn as for an attempt and shown like the taker's exam page; nothing is
+    stored. The seed in the links keeps the same paper while moving between questions,
+    switching language or showing the key; "Draw another paper" drops it."""
+    shown = locale if locale in service.LOCALES else get_locale()
+    seed = exams.preview_seed() if seed is None else seed
+    course = get_course_or_404(db=db, course_id=exam.course_id)
+    base = request.url_for("exam_preview", exam_id=exam.id).path
+
+    def url(**params: Any) -> str:
+        return f"{base}?{urlencode({k: v for k, v in params.items() if v is not None})}"
+
+    on = 1 if key else None
+    urls = {"base": base, "another": url(locale=shown, key=on),
+            "toggle": url(seed=seed, locale=shown, key=None if key else 1),
+            "locales": {code: url(seed=seed, locale=code, key=on) for code in service.LOCALES}}
+    context: dict[str, Any] = {
+        **_context(), "bank": exam.bank, "exam": exam, "course": course, "seed": seed,
+        "key": key, "shown": shown, "minutes": exam.duration_minutes, "urls": urls}
+    problems = _blueprint_problems(db, exam)
+    paper: list[dict[str, Any]] = []
+    if not problems:
+        try:
+            paper = exams.draw_preview(db=db, exam=exam, seed=seed)
+        except Conflict as exc:  # the bank changed between the count and the draw
+            problems = [exc.message]
+    if problems:
+        return render(request, "exams/preview_paper.html",
+                      {**context, "problems": problems, "items": [], "shown_items": [],
+                       "total": 0, "current": None})
+    items = _preview_items(paper, shown)
+    current = None
+    if exam.one_per_screen:
+        # The navigation buttons are the taker's (name="go": a number, "prev" or "next").
+        if go.isascii() and go.isdigit() and len(go) <= 6:
+            q = int(go)
+        elif go in ("prev", "next"):
+            q += 1 if go == "next" else -1
+        current = min(max(q, 1), len(items))
+    return render(request, "exams/preview_paper.html", {
+        **context, "problems": [], "items": items, "total": len(items), "current": current,
+        "shown_items": [items[current - 1]] if current else items})
 
 
 @router.get("/bank/{bank}/courses/{course_id}/exam", name="exam_new")

@@ -3,6 +3,7 @@ attempt), saving answers, submitting, closing at the deadline, grading, review."
 
 from __future__ import annotations
 
+import random
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -165,7 +166,7 @@ def eligibility(*, db: Session, exam: Exam, worker: Worker,
     return Eligibility(enrolment, used, None, None, None)
 
 
-def _draw(db: Session, exam: Exam) -> list[dict[str, Any]]:
+def _draw(db: Session, exam: Exam, rng: random.Random = _random) -> list[dict[str, Any]]:
     """The paper: questions drawn per the blueprint, questions and options shuffled, options
     given random ids (so neither their order nor their ids reveal the key)."""
     paper: list[dict[str, Any]] = []
@@ -186,26 +187,39 @@ def _draw(db: Session, exam: Exam) -> list[dict[str, Any]]:
                              "questions, {need} are needed. Tell the trainer.").format(
                 category=item["category"], have=len(pool), need=item["count"]),
                 code="exam_misconfigured")
-        drawn.extend(_random.sample(pool, item["count"]))
+        drawn.extend(rng.sample(pool, item["count"]))
     loaded = {q.id: q for q in db.scalars(
         select(Question).where(Question.id.in_(sorted(set(drawn)))))}
     for question_id in drawn:
         question = loaded[question_id]
         options = []
         for index, option in enumerate(question.options):
-            option_id = _random.randrange(100_000, 1_000_000_000)
+            option_id = rng.randrange(100_000, 1_000_000_000)
             while option_id in used_ids:
-                option_id = _random.randrange(100_000, 1_000_000_000)
+                option_id = rng.randrange(100_000, 1_000_000_000)
             used_ids.add(option_id)
             options.append({"id": option_id, "index": index, "text": option["text"],
                             "right": float(option["weight"]) > 0})
-        _random.shuffle(options)
+        rng.shuffle(options)
         paper.append({"question_id": question.id, "kind": question.kind,
                       "category": question.category, "text": question.text,
                       "feedback": question.feedback, "image_key": question.image_key,
                       "options": options})
-    _random.shuffle(paper)
+    rng.shuffle(paper)
     return paper
+
+
+def preview_seed() -> int:
+    """A fresh seed for a preview paper."""
+    return _random.randrange(0, 2**31)
+
+
+def draw_preview(*, db: Session, exam: Exam, seed: int) -> list[dict[str, Any]]:
+    """A paper drawn exactly as for an attempt (same blueprint, pools and shuffling), for a
+    trainer's preview: nothing is stored, and the same seed draws the same paper while the bank
+    is unchanged (so a one-per-screen preview can move between questions)."""
+    # Seeded on purpose: a preview must be reproducible; attempts keep the system generator.
+    return _draw(db, exam, random.Random(seed))  # noqa: S311
 
 
 def start_attempt(*, db: Session, exam: Exam, worker: Worker, by: User, ip: str | None = None,
