@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Engine
 
 from app.config import PROJECT_ROOT, get_settings
 from app.db import make_engine, open_session
@@ -42,7 +43,7 @@ def downgrade_to_base(url: str | None = None) -> None:
         engine.dispose()
 
 
-def sync_reference_data(*, engine) -> None:  # type: ignore[no-untyped-def]
+def sync_reference_data(*, engine: Engine) -> None:
     """Regions and rule profiles shipped with the product, inserted or updated; idempotent."""
     from app.learning import profiles
     from app.organisations import service as organisations

@@ -28,7 +28,7 @@ def _bearer(request: Request) -> str | None:
 def optional_user(request: Request, db: SessionDep) -> User | None:
     """The signed-in user (bearer token first, then session cookie), or None."""
     if hasattr(request.state, "user"):
-        return request.state.user  # type: ignore[no-any-return]
+        return request.state.user
     user = None
     token = _bearer(request)
     if token:

@@ -6,11 +6,12 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, delete, func, or_, select
+from sqlalchemy import Delete, Select, bindparam, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.accounts.models import (
@@ -433,10 +434,14 @@ def token_user(*, db: Session, token: str) -> User | None:
 def purge_expired(*, db: Session) -> int:
     """Delete expired sessions, tokens and trusted devices; returns how many went."""
     now = utcnow()
-    gone = db.execute(delete(WebSession).where(WebSession.expires_at <= now)).rowcount or 0
-    gone += db.execute(delete(ApiToken).where(ApiToken.expires_at <= now)).rowcount or 0
-    gone += db.execute(delete(TrustedDevice).where(TrustedDevice.expires_at <= now)).rowcount or 0
-    return int(gone)
+    return sum(_deleted(db, delete(model).where(model.expires_at <= now))
+               for model in (WebSession, ApiToken, TrustedDevice))
+
+
+def _deleted(db: Session, statement: Delete) -> int:
+    """How many rows a DELETE removed."""
+    result = cast(CursorResult[Any], db.execute(statement))
+    return int(result.rowcount or 0)
 
 
 # --- audit log ------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ attendees from enterprise rosters; attendees earn ledger time at the offline rat
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -65,8 +65,9 @@ def class_new(request: Request, db: SessionDep, user: TrainerUser, enterprise_id
 async def class_create(request: Request, db: SessionDep, user: TrainerUser) -> Response:
     """Record the class and credit the attendees."""
     form = await request.form()
-    values = {key: form.get(key, "") for key in ("title", "course_id", "held_on", "class_hours",
-                                                 "location", "notes", "enterprise_id", "q")}
+    fields = ("title", "course_id", "held_on", "class_hours", "location", "notes",
+              "enterprise_id", "q")
+    values: dict[str, Any] = {key: form.get(key, "") for key in fields}
     worker_ids = [parse_int(str(v), name="worker_ids", minimum=1) or 0
                   for v in form.getlist("worker_ids") if str(v).strip()]
     values["worker_ids"] = worker_ids

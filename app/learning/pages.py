@@ -24,13 +24,14 @@ from app.learning.deps import EnrolmentLesson, VisibleEnrolment
 from app.learning.models import EnrolmentStatus
 from app.organisations import service as organisations
 from app.organisations.deps import VisibleEnterprise
+from app.organisations.models import Worker
 from app.pagination import PageDep
 from app.web import markup, render
 
 router = APIRouter(dependencies=[Depends(page_guard)], include_in_schema=False)
 
 
-def _own_worker(db: SessionDep, user: CurrentUser):  # type: ignore[no-untyped-def]
+def _own_worker(db: SessionDep, user: CurrentUser) -> Worker:
     worker = organisations.worker_of_user(db=db, user_id=user.id)
     if worker is None:
         raise NotFound(_("Your account is not on an enterprise roster yet."))

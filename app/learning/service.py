@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, select, text, update
+from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
@@ -39,7 +39,7 @@ from app.organisations.models import Worker
 from app.pagination import LIKE_ESCAPE, like_pattern
 
 
-def _insert(db: Session):  # type: ignore[no-untyped-def]
+def _insert(db: Session) -> Any:
     return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
@@ -317,7 +317,7 @@ class EnrolmentFilter:
 def enterprise_enrolments(*, db: Session, enterprise_id: int, filters: EnrolmentFilter,
                           page: int = 1, page_size: int = 25) -> tuple[list[Enrolment], int]:
     """An enterprise's enrolments with worker and course, filtered, one page at a time."""
-    stmt: Select[tuple[Enrolment]] = select(Enrolment).join(Worker).where(
+    stmt = select(Enrolment).join(Worker).where(
         Worker.enterprise_id == enterprise_id)
     if filters.course_id:
         stmt = stmt.where(Enrolment.course_id == filters.course_id)
@@ -350,7 +350,7 @@ class BeatResult:
     position_seconds: float
 
 
-def _locked(db: Session, model: type, *criteria: object):  # type: ignore[no-untyped-def]
+def _locked(db: Session, model: type, *criteria: ColumnElement[bool]) -> Any:
     return db.scalars(select(model).where(*criteria).with_for_update()
                       .execution_options(populate_existing=True)).one()
 
