@@ -15,9 +15,16 @@ from app import i18n
 from app.config import get_settings
 from app.web import ANON_CSRF_COOKIE, FLASH_COOKIE, encode_flashes, request_locale
 
-# Everything is served from our own origin; no inline script or style anywhere, so the
+# Everything is served from our own origin; no inline script or style of ours, so the
 # policy can stay strict. WebGL viewers read textures from same-origin images and blobs.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+# The vendored A-Frame (static/vendor/aframe, the panorama lessons) injects its stylesheet as a
+# <style> element, first empty and then filled: those two exact texts are allowed by their
+# SHA-256 (no 'unsafe-inline'). Upgrading A-Frame changes the second hash: take it from the
+# browser's CSP message (tests/browser/test_panorama.py fails on any console error).
+AFRAME_STYLE_HASHES = ("'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' "  # the empty one
+                       "'sha256-v7XYwoR6kd4w8P/jKJwhD8xtQ9lX51WNsDeaJBRcNMc='")
+CSP = ("default-src 'self'; script-src 'self'; "
+       f"style-src 'self' {AFRAME_STYLE_HASHES}; img-src 'self' data: blob:; "
        "media-src 'self' blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
        "frame-src 'self'; frame-ancestors 'self'; base-uri 'self'; form-action 'self'")
 

@@ -362,10 +362,10 @@ LEARNING_CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/enrolments/{enrolment_id}/lessons/{lesson_id}/heartbeat"): _enrolment_case(
         lambda w: _lesson_url(w, "text", "/heartbeat"), allowed=("worker_a",),
         refused=("admin", "a_admin", "reg_14"), json=lambda w: {"visible": True}),
-    ("POST", "/api/v1/enrolments/{enrolment_id}/lessons/{lesson_id}/hotspots/{index}"):
-        _enrolment_case(lambda w: _lesson_url(w, "panorama", "/hotspots/0"),
+    ("POST", "/api/v1/enrolments/{enrolment_id}/lessons/{lesson_id}/hotspots/tap"):
+        _enrolment_case(lambda w: _lesson_url(w, "panorama", "/hotspots/tap"),
                         allowed=("worker_a",), refused=("admin", "a_admin", "reg_14"),
-                        json=lambda w: {}),
+                        json=lambda w: {"yaw": 0, "pitch": 0}),
     ("GET", "/learn/{enrolment_id}"): _enrolment_case(
         lambda w: f"/learn/{_learning(w)['enrolment']}",
         allowed=("admin", "a_admin", "worker_a"), refused=("reg_14",), shows=True),

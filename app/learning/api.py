@@ -14,7 +14,7 @@ from app.courses import service as courses
 from app.db import ReadOnlyRequest, SessionDep
 from app.errors import Invalid
 from app.i18n import gettext as _
-from app.learning import profiles, service
+from app.learning import hotspots, profiles, service
 from app.learning.deps import (
     BeatEnrolment,
     BeatLesson,
@@ -29,11 +29,13 @@ from app.learning.schemas import (
     EnrolmentResult,
     HeartbeatIn,
     HeartbeatOut,
-    HotspotOut,
+    HotspotTapIn,
+    HotspotTapOut,
     OfflineClassCreate,
     OfflineClassOut,
     enrolment_brief,
     enrolment_out,
+    hotspot_spot,
 )
 from app.organisations.models import Worker
 
@@ -78,15 +80,22 @@ def heartbeat(enrolment: BeatEnrolment, lesson: BeatLesson, body: HeartbeatIn) -
     return HeartbeatOut(**result.__dict__)
 
 
-@router.post("/enrolments/{enrolment_id}/lessons/{lesson_id}/hotspots/{index}",
-             response_model=HotspotOut)
-def found_hotspot(enrolment: OwnEnrolment, lesson: EnrolmentLesson, index: int,
-                  db: SessionDep) -> HotspotOut:
-    """Record a hotspot the learner found in a panorama."""
-    progress, lesson_done, course_done = service.found_hotspot(
-        db=db, enrolment=enrolment, lesson=lesson, index=index)
-    return HotspotOut(found=progress.found_hotspots, hazards_total=lesson.hazard_count,
-                      lesson_completed=lesson_done, course_completed=course_done)
+@router.post("/enrolments/{enrolment_id}/lessons/{lesson_id}/hotspots/tap",
+             response_model=HotspotTapOut)
+def tap_hotspot(enrolment: OwnEnrolment, lesson: EnrolmentLesson, body: HotspotTapIn,
+                db: SessionDep) -> HotspotTapOut:
+    """The learner tapped towards (yaw, pitch) in a panorama's hazard drill: what is there (a
+    hazard, found now or before, an information hotspot, or nothing). A hazard is recorded as
+    found; the lesson completes when every hazard is. 429 after too many misses a minute."""
+    result = hotspots.tap(db=db, enrolment=enrolment, lesson=lesson, yaw=body.yaw,
+                          pitch=body.pitch)
+    spot = None
+    if result.spot is not None and result.index is not None:
+        spot = hotspot_spot(result.index, result.spot)
+    return HotspotTapOut(outcome=result.outcome.value, spot=spot, found=result.found,
+                         hazards_found=len(result.found), hazards_total=lesson.hazard_count,
+                         lesson_completed=result.lesson_completed,
+                         course_completed=result.course_completed)
 
 
 TrainerUser = Annotated[User, Depends(require(Role.TRAINER, Role.ADMIN))]

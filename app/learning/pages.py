@@ -19,7 +19,7 @@ from app.errors import NotFound
 from app.exams import service as exams
 from app.i18n import get_locale
 from app.i18n import gettext as _
-from app.learning import profiles, service
+from app.learning import hotspots, profiles, service
 from app.learning.deps import EnrolmentLesson, VisibleEnrolment
 from app.learning.models import EnrolmentStatus
 from app.organisations import service as organisations
@@ -84,6 +84,8 @@ def lesson_page(request: Request, db: SessionDep, user: CurrentUser,
         **course_context(), "enrolment": enrolment, "lesson": lesson, "progress": progress,
         "html": markup(render_markdown(without_title(body))) if body else None,
         "media_url": media.url(lesson.media_key) if lesson.media_key else None,
+        "panorama_spots": hotspots.page_spots(lesson, progress.found_hotspots if progress
+                                              else None),
         "previous": lessons[index - 1] if index > 0 else None,
         "next": lessons[index + 1] if index + 1 < len(lessons) else None,
         "position": index + 1, "count": len(lessons),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.bounds import Id
+from app.i18n import localized
 from app.learning.models import Enrolment
 
 
@@ -63,11 +65,43 @@ class HeartbeatOut(BaseModel):
     position_seconds: float
 
 
-class HotspotOut(BaseModel):
+class HotspotTapIn(BaseModel):
+    """Where the learner tapped in a panorama (degrees, as in the course package)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    yaw: float = Field(ge=-180, le=180)
+    pitch: float = Field(ge=-90, le=90)
+
+
+class HotspotSpot(BaseModel):
+    """A hotspot the learner may see: an information hotspot or a hazard already found."""
+
+    index: int
+    yaw: float
+    pitch: float
+    hazard: bool
+    label: str
+    description: str
+
+
+class HotspotTapOut(BaseModel):
+    # found: a hazard found by this tap; found_before: one found earlier; information: an
+    # information hotspot; miss: nothing within the tolerance.
+    outcome: str
+    spot: HotspotSpot | None
     found: list[int]
+    hazards_found: int
     hazards_total: int
     lesson_completed: bool
     course_completed: bool
+
+
+def hotspot_spot(index: int, spot: dict[str, Any]) -> HotspotSpot:
+    """A hotspot of a course package in the request's language."""
+    return HotspotSpot(index=index, yaw=float(spot["yaw"]), pitch=float(spot["pitch"]),
+                       hazard=bool(spot.get("hazard")), label=localized(spot.get("label")),
+                       description=localized(spot.get("description")))
 
 
 def enrolment_brief(enrolment: Enrolment) -> EnrolmentBrief:

@@ -1,24 +1,31 @@
 // The 360° panorama lesson and its hazard-spotting drill.
 //
 // The equirectangular image is drawn on the inside of a sphere by the vendored A-Frame
-// (WebGL; WebXR "Enter VR" on headsets; gyroscope "magic window" on phones). Hazard hotspots
-// stay invisible until the learner taps close to one (within TOLERANCE degrees); then a marker
-// appears, the hazard is listed and reported to the server, which completes the lesson when
-// every hazard is found. Information hotspots (hazard: false) are shown from the start.
+// (WebGL; WebXR "Enter VR" on headsets; gyroscope "magic window" on phones). Hazards stay
+// invisible until the learner taps close to one; then a marker appears and the hazard is listed.
+// Information hotspots (hazard: false) are shown from the start.
+//
+// The page knows no hazard the learner has not found (data-spots holds the information
+// hotspots and the hazards found so far): each tap's direction goes to the server (data-tap-url),
+// which says what is there, records a found hazard and completes the lesson when every hazard is
+// found (app/learning/hotspots.py). Modes (data-mode): "server" for the learner; "local" for an
+// author's preview, whose data-spots holds every hotspot and which judges taps here; "view" for
+// anyone else looking at a learner's lesson (shows what the learner found, checks nothing).
 //
 // Angles follow the course package: yaw in degrees, -180..180, 0 = the centre of the image,
 // positive to the right; pitch -90..90, positive up. In the scene the image centre is at -z,
 // so a direction (x, y, z) has yaw atan2(x, -z) and pitch asin(y).
 //
-// Every text shown comes from the page (data-msg-* attributes, translated by the server).
-// Without WebGL the flat picture stays and taps on it are mapped to yaw and pitch directly.
+// Every text shown comes from the page (data-msg-* attributes and the spots' labels, translated
+// by the server). Without WebGL the flat picture stays and taps on it are mapped to yaw and
+// pitch directly.
 (function () {
   "use strict";
   var root = document.getElementById("panorama");
   var box = document.querySelector("[data-panorama]");
   if (!root || !box) { return; }
 
-  var TOLERANCE = 10;        // degrees of great-circle distance that count as a hit
+  var TOLERANCE = 10;        // degrees of great-circle distance that count as a hit (preview)
   var MARKER_DISTANCE = 10;  // scene units from the viewer (the sky sphere has radius 500)
   var MARKER_DEGREES = 4.5;  // angular size of a marker's disc
   var MIN_FOV = 30;
@@ -30,33 +37,33 @@
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.content : "";
   var img = root.querySelector(".panorama-fallback");
-  var spots = parseJSON(root.dataset.spots, []);
-  var locale = root.dataset.locale || "en";
-  var record = box.dataset.record === "1" && lesson && lesson.dataset.hotspotUrl;
+  var mode = box.dataset.mode || "view";
+  var tapUrl = box.dataset.tapUrl;
   var feedback = box.querySelector("[data-feedback]");
   var counter = box.querySelector("[data-found-count]");
   var list = box.querySelector("[data-found-list]");
   var tools = box.querySelector("[data-tools]");
+  var spots = {};   // by index: { index, yaw, pitch, hazard, label, description }
   var found = {};
-  var pending = {};
+  var foundTotal = 0;  // hazards found, as the server last said (it may know more than we do)
   var view = null;  // the 3D or the flat view, once ready
 
-  parseJSON(root.dataset.found, []).forEach(function (index) { found[index] = true; });
+  parseJSON(root.dataset.spots, []).forEach(function (spot) {
+    spots[spot.index] = spot;
+    if (spot.hazard && mode !== "local") { found[spot.index] = true; }
+  });
+  foundTotal = Object.keys(found).length;
 
   function parseJSON(text, fallback) {
     try { return JSON.parse(text || ""); } catch (e) { return fallback; }
   }
 
-  function text(map) {
-    if (!map) { return ""; }
-    if (typeof map === "string") { return map; }
-    return map[locale] || map.en || "";
+  function eachSpot(callback) {
+    Object.keys(spots).forEach(function (key) { callback(spots[key], Number(key)); });
   }
 
-  function describe(index) {
-    var spot = spots[index];
-    var description = text(spot.description);
-    return text(spot.label) + (description ? " — " + description : "");
+  function describe(spot) {
+    return spot.label + (spot.description ? " — " + spot.description : "");
   }
 
   // Great-circle distance in degrees between two (yaw, pitch) directions.
@@ -66,11 +73,11 @@
     return Math.acos(Math.max(-1, Math.min(1, cos))) / DEG;
   }
 
-  // The index of the closest hotspot within TOLERANCE that `accept` accepts, or -1.
+  // The index of the closest known hotspot within TOLERANCE that `accept` accepts, or -1.
   function nearest(yaw, pitch, accept) {
     var best = -1;
     var bestDistance = TOLERANCE;
-    spots.forEach(function (spot, index) {
+    eachSpot(function (spot, index) {
       if (!accept(spot, index)) { return; }
       var d = distance(yaw, pitch, Number(spot.yaw), Number(spot.pitch));
       if (d <= bestDistance) { best = index; bestDistance = d; }
@@ -78,12 +85,19 @@
     return best;
   }
 
-  function hazardCount() {
-    return spots.filter(function (spot) { return spot.hazard; }).length;
+  function hazardTotal() {
+    if (mode === "local") {
+      var n = 0;
+      eachSpot(function (spot) { if (spot.hazard) { n += 1; } });
+      return n;
+    }
+    return Number(box.dataset.hazards || 0);
   }
 
   function foundCount() {
-    return spots.filter(function (spot, index) { return spot.hazard && found[index]; }).length;
+    var n = 0;
+    eachSpot(function (spot, index) { if (spot.hazard && found[index]) { n += 1; } });
+    return Math.max(n, mode === "local" ? 0 : foundTotal);
   }
 
   function say(message, kind) {
@@ -104,26 +118,20 @@
     if (!list || listItem(index)) { return; }
     var item = document.createElement("li");
     var label = document.createElement("strong");
-    var description = text(spots[index].description);
     item.dataset.index = String(index);
-    label.textContent = text(spots[index].label);
+    label.textContent = spots[index].label;
     item.appendChild(label);
-    if (description) { item.appendChild(document.createTextNode(" — " + description)); }
+    if (spots[index].description) {
+      item.appendChild(document.createTextNode(" — " + spots[index].description));
+    }
     list.appendChild(item);
   }
 
-  function markFound(index) {
-    found[index] = true;
-    if (view) { view.show(index); }
-    addToList(index);
-    updateCount();
-  }
-
-  function unmarkFound(index) {
-    delete found[index];
-    if (view) { view.hide(index); }
-    var item = listItem(index);
-    if (item) { item.parentNode.removeChild(item); }
+  function markFound(spot) {
+    spots[spot.index] = spot;
+    found[spot.index] = true;
+    if (view) { view.show(spot.index); }
+    addToList(spot.index);
     updateCount();
   }
 
@@ -134,54 +142,80 @@
       if (status) { status.textContent = lesson.dataset.doneText || "\u2713"; }
       lesson.classList.add("is-complete");
     }
-    if (foundCount() === hazardCount()) {
+    if (foundCount() >= hazardTotal()) {
       say(box.dataset.msgAll + (courseCompleted ? " " + box.dataset.msgCourseDone : ""), "done");
     }
   }
 
-  function discover(index) {
-    markFound(index);
-    say(box.dataset.msgFound + " " + text(spots[index].label), "found");  // described in the list
-    if (!record) {
-      if (foundCount() === hazardCount()) { say(box.dataset.msgAll, "done"); }
-      return;
+  function missed(yaw, pitch) {
+    say(box.dataset.msgMiss, "miss");
+    if (view) { view.miss(yaw, pitch); }
+  }
+
+  // The server's answer to a tap (see HotspotTapOut in app/learning/schemas.py).
+  function answered(data, yaw, pitch) {
+    foundTotal = Math.max(foundTotal, data.hazards_found || 0);
+    var spot = data.spot;
+    if (data.outcome === "found") {
+      markFound(spot);
+      say(box.dataset.msgFound + " " + spot.label, "found");  // described in the list
+    } else if (data.outcome === "found_before") {
+      markFound(spot);
+      say(box.dataset.msgAlready + " " + spot.label, "info");
+    } else if (data.outcome === "information") {
+      spots[spot.index] = spot;
+      if (view) { view.show(spot.index); }
+      say(describe(spot), "info");
+    } else {
+      missed(yaw, pitch);
     }
-    pending[index] = true;
-    fetch(lesson.dataset.hotspotUrl + index, {
+    updateCount();
+    if (data.lesson_completed && data.outcome === "found") { lessonCompleted(data.course_completed); }
+  }
+
+  function ask(yaw, pitch) {
+    fetch(tapUrl, {
       method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: "{}"
+      headers: { "Content-Type": "application/json", "Accept": "application/json",
+                 "X-CSRF-Token": csrf },
+      body: JSON.stringify({ yaw: yaw, pitch: pitch })
     }).then(function (response) {
-      if (!response.ok) { throw new Error("HTTP " + response.status); }
-      return response.json();
-    }).then(function (data) {
-      delete pending[index];
-      (data.found || []).forEach(function (other) {
-        if (spots[other] && spots[other].hazard && !found[other]) { markFound(other); }
+      return response.json().catch(function () { return null; }).then(function (data) {
+        if (response.ok && data) { answered(data, yaw, pitch); return; }
+        // Too many misses (429) and other refusals say why, in the learner's language.
+        say(data && data.detail && response.status < 500 ? data.detail : box.dataset.msgFailed,
+            "error");
       });
-      if (data.lesson_completed) { lessonCompleted(data.course_completed); }
     }).catch(function () {
-      delete pending[index];
-      unmarkFound(index);
       say(box.dataset.msgFailed, "error");
     });
   }
 
-  // The learner pointed at (yaw, pitch): a new hazard, a known hotspot, or nothing.
+  // The learner pointed at (yaw, pitch).
   function attempt(yaw, pitch) {
-    var index = nearest(yaw, pitch, function (spot, i) { return spot.hazard && !found[i]; });
-    if (index >= 0) {
-      if (!pending[index]) { discover(index); }
-      return;
+    // Keep the angles inside the package's ranges (the server refuses anything else).
+    yaw = ((yaw + 540) % 360) - 180;
+    pitch = Math.max(-90, Math.min(90, pitch));
+    if (mode === "server") { ask(yaw, pitch); return; }
+    var index = -1;
+    if (mode === "local") {
+      index = nearest(yaw, pitch, function (spot, i) { return spot.hazard && !found[i]; });
+      if (index >= 0) {
+        markFound(spots[index]);
+        say(box.dataset.msgFound + " " + spots[index].label, "found");
+        if (foundCount() === hazardTotal()) { say(box.dataset.msgAll, "done"); }
+        return;
+      }
     }
     index = nearest(yaw, pitch, function (spot, i) { return !spot.hazard || found[i]; });
     if (index >= 0) {
-      say(spots[index].hazard ? box.dataset.msgAlready + " " + text(spots[index].label)
-                              : describe(index), "info");
-      return;
+      say(spots[index].hazard ? box.dataset.msgAlready + " " + spots[index].label
+                              : describe(spots[index]), "info");
+    } else if (mode === "local") {
+      missed(yaw, pitch);
+    } else {
+      say(box.dataset.msgViewOnly, "info");
     }
-    say(box.dataset.msgMiss, "miss");
-    if (view) { view.miss(yaw, pitch); }
   }
 
   function visible(index) {
@@ -192,7 +226,7 @@
     root.classList.add("is-ready", "is-" + kind);
     box.classList.add("is-" + kind);
     root.dataset.ready = kind;
-    spots.forEach(function (spot, index) { if (visible(index)) { view.show(index); } });
+    eachSpot(function (spot, index) { if (visible(index)) { view.show(index); } });
   }
 
   // --- the flat picture (no WebGL) ---------------------------------------------------------
@@ -217,7 +251,7 @@
         var pin = document.createElement("span");
         pin.className = "panorama-pin " + (spots[index].hazard ? "is-hazard" : "is-info") +
           (Number(spots[index].yaw) > 60 ? " is-left" : "");
-        pin.textContent = text(spots[index].label);
+        pin.textContent = spots[index].label;
         place(pin, spots[index].yaw, spots[index].pitch);
         root.appendChild(pin);
         pins[index] = pin;
@@ -410,7 +444,7 @@
       show: function (index) {
         if (markers[index]) { markers[index].visible = true; return; }
         var spot = spots[index];
-        var sprite = makeSprite(text(spot.label), spot.hazard ? "#dc2626" : "#2563eb",
+        var sprite = makeSprite(spot.label, spot.hazard ? "#dc2626" : "#2563eb",
                                 spot.hazard ? "!" : "i");
         placeSprite(sprite, Number(spot.yaw), Number(spot.pitch));
         scene.object3D.add(sprite);

@@ -1,11 +1,15 @@
 """The 360° panorama lesson in a real browser: the WebGL viewer (vendored A-Frame) loads the
 package's panorama, hazards are invisible until the learner aims at them and taps (mouse, or the
 keyboard's arrow keys and Enter), a wrong tap finds nothing, information hotspots only inform,
-and finding every hazard completes the lesson in the page and in the database. Without WebGL the
-flat picture takes the taps."""
+and finding every hazard completes the lesson in the page and in the database. The page knows no
+hazard before it is found (the server judges each tap's direction), too many misses are refused
+with a message, and no page logs a console error (A-Frame's injected styles pass the CSP).
+Without WebGL the flat picture takes the taps."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import math
 import re
@@ -17,6 +21,7 @@ from sqlalchemy import select
 
 from app.courses import service as courses
 from app.courses.package import load_package
+from app.learning import hotspots
 from app.learning import service as learning
 from app.learning.models import Enrolment, LessonProgress
 from tests import factories as f
@@ -84,6 +89,22 @@ def scene(db, tmp_path):  # type: ignore[no-untyped-def]
     return ids
 
 
+@pytest.fixture(autouse=True)
+def fresh_budget():  # type: ignore[no-untyped-def]
+    hotspots.misses.clear()
+    yield
+    hotspots.misses.clear()
+
+
+def console_errors(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every console error and uncaught exception of the page, as it happens."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
 def open_lesson(page, base: str, scene: tuple[str, int, int]) -> None:  # type: ignore[no-untyped-def]
     """Sign in through the login form (in any language) and open the panorama lesson."""
     username, enrolment_id, lesson_id = scene
@@ -145,9 +166,25 @@ def test_hazard_drill_in_the_webgl_viewer_completes_the_lesson(live_server, webg
     context = webgl_browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US",
                                         has_touch=True)
     page = context.new_page()
+    errors = console_errors(page)
+    responses: list = []
+    page.on("response", lambda response: responses.append(response)
+            if "/lessons/" in response.url and "/api/" not in response.url else None)
     open_lesson(page, live_server, scene)
     wait_ready(page, "3d")
     expect(page.locator("#panorama a-scene canvas")).to_be_visible()
+    # Nothing in the page tells where the hazards are: only the information hotspot is given.
+    spots = page.evaluate("JSON.parse(document.getElementById('panorama').dataset.spots)")
+    assert [(s["label"], s["hazard"]) for s in spots] == [("Refuge chamber", False)]
+    source = responses[-1].text()
+    assert "Damaged cable" not in source and "Loose roof" not in source
+    # A-Frame's stylesheet is a <style> it injects: the CSP allows exactly its text by hash.
+    csp = responses[-1].headers["content-security-policy"]
+    styles = page.evaluate("Array.from(document.querySelectorAll('style'), s => s.textContent)")
+    assert styles  # A-Frame did inject its stylesheet
+    for style in styles:
+        digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in csp
     expect(page.locator("#panorama-image")).to_be_hidden()
     status = page.locator("[data-status-text]")
     count = page.locator("[data-found-count]")
@@ -164,7 +201,7 @@ def test_hazard_drill_in_the_webgl_viewer_completes_the_lesson(live_server, webg
     look_at(page, ROOF["yaw"], ROOF["pitch"])
     assert is_red(colour_at_view_centre(page))
 
-    # A tap where there is nothing: feedback, nothing found, nothing sent.
+    # A tap where there is nothing: feedback, nothing found.
     aim_and_click(page, 0, 0)
     expect(feedback).to_have_text("Nothing dangerous there — look again.")
     expect(count).to_have_text("0")
@@ -214,6 +251,11 @@ def test_hazard_drill_in_the_webgl_viewer_completes_the_lesson(live_server, webg
     expect(found_list).to_have_text(["Damaged cable — Bare conductors: shock and methane "
                                      "ignition.", "Loose roof"])
     expect(status).to_have_text("✓ Lesson complete.")
+    # The found hazards are marked again (their places are in the page now).
+    spots = page.evaluate("JSON.parse(document.getElementById('panorama').dataset.spots)")
+    assert [(s["label"], s["yaw"], s["hazard"]) for s in spots] == [
+        ("Damaged cable", 40, True), ("Loose roof", -120, True), ("Refuge chamber", 150, False)]
+    assert errors == []
     context.close()
 
 
@@ -221,6 +263,7 @@ def test_report_button_uses_the_view_centre(live_server, webgl_browser, db, scen
     _username, enrolment_id, lesson_id = scene
     context = webgl_browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
     page = context.new_page()
+    errors = console_errors(page)
     open_lesson(page, live_server, scene)
     wait_ready(page, "3d")
     report = page.get_by_role("button", name="Report a hazard at the view centre")
@@ -234,6 +277,32 @@ def test_report_button_uses_the_view_centre(live_server, webgl_browser, db, scen
     expect(page.locator("[data-status-text]")).to_have_text(
         "Find all 2 hazards in the scene to complete this lesson.")
     assert found_in_db(db, enrolment_id, lesson_id) == ([1], False)
+    assert errors == []
+    context.close()
+
+
+def test_sweeping_with_taps_is_stopped_with_a_message(live_server, webgl_browser, db, scene):
+    _username, enrolment_id, lesson_id = scene
+    context = webgl_browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    page = context.new_page()
+    errors = console_errors(page)
+    open_lesson(page, live_server, scene)
+    wait_ready(page, "3d")
+    report = page.get_by_role("button", name="Report a hazard at the view centre")
+    feedback = page.locator("[data-feedback]")
+    for step in range(hotspots.MISSES_PER_MINUTE):
+        look_at(page, -60 + 3 * step, -60)
+        report.click()
+        expect(feedback).to_have_attribute("data-kind", "miss")
+        page.evaluate("document.querySelector('[data-feedback]').dataset.kind = ''")
+    look_at(page, CABLE["yaw"], CABLE["pitch"])  # right on a hazard, but too late
+    report.click()
+    expect(feedback).to_have_text(re.compile(r"^Too many taps that found nothing\. Look around "
+                                             r"and try again in \d+ seconds\.$"))
+    expect(page.locator("[data-found-count]")).to_have_text("0")
+    assert found_in_db(db, enrolment_id, lesson_id) == ([], False)
+    # The refused request is the browser's only console error (its failed-resource line).
+    assert [e for e in errors if "429" not in e] == []
     context.close()
 
 
@@ -242,6 +311,7 @@ def test_without_webgl_the_flat_picture_takes_the_taps(live_server, browser, db,
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
                                   extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     page = context.new_page()
+    errors = console_errors(page)
     page.add_init_script("""(() => {
       const getContext = HTMLCanvasElement.prototype.getContext;
       HTMLCanvasElement.prototype.getContext = function (type, options) {
@@ -273,4 +343,5 @@ def test_without_webgl_the_flat_picture_takes_the_taps(live_server, browser, db,
         ["电缆破损 — 导线裸露：触电并可能引燃瓦斯。", "顶板松动"])
     expect(page.locator("#lesson")).to_have_class(COMPLETE)
     assert found_in_db(db, enrolment_id, lesson_id) == ([0, 1], True)
+    assert errors == []
     context.close()
