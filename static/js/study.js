@@ -20,6 +20,10 @@
     ["play", "seeked", "volumechange"].forEach(function (name) {
       video.addEventListener(name, function () { interacted = true; });
     });
+    // Report the position when playback stops (paused, or played to the end: "pause" fires
+    // then too): the stretch since the last periodic beat is watched and credited now, not
+    // lost when the learner leaves before the next beat.
+    video.addEventListener("pause", function () { beat(); });
     video.addEventListener("loadedmetadata", function () {
       var resume = Number(video.dataset.resume || 0);
       if (resume > 0 && resume < video.duration - 2) { video.currentTime = resume; }
@@ -46,7 +50,7 @@
     }).then(function (data) {
       if (offlineBanner) { offlineBanner.hidden = true; }
       show("[data-credited]", String(Math.floor(data.credited_seconds / 60)));
-      show("[data-watched]", String(Math.floor(data.watched_seconds)));
+      show("[data-watched-count]", String(Math.floor(data.watched_seconds)));
       if (data.lesson_completed && lesson.dataset.completed !== "1") {
         lesson.dataset.completed = "1";
         show("[data-status-text]", lesson.dataset.doneText || "\u2713");
