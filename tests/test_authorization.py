@@ -252,6 +252,8 @@ ROUTE_CASES: dict[tuple[str, str], Case] = {
         lambda w: f"/author/courses/{_authoring(w)['live']}/new-version"),
     ("POST", "/author/courses/{course_id}/publish"): _authoring_case(
         lambda w: _draft_url(w, "/publish")),
+    ("GET", "/author/courses/{course_id}/publish"): _authoring_case(
+        lambda w: _draft_url(w, "/publish"), shows=True),
     ("POST", "/author/courses/{course_id}/archive"): _authoring_case(
         lambda w: f"/author/courses/{_authoring(w)['live']}/archive"),
     ("POST", "/author/courses/{course_id}/discard"): _authoring_case(

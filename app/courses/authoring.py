@@ -31,13 +31,15 @@ from app.courses.models import (
     Module,
 )
 from app.courses.package import first_heading, image_size, is_equirectangular
-from app.courses.service import archive_older
+from app.courses.service import archive_older, get_course_or_404
 from app.db import utcnow
 from app.errors import Conflict, Invalid
 from app.exams import bank as exam_bank
 from app.exams import service as exams
 from app.i18n import gettext as _
 from app.learning import profiles
+from app.learning import service as learning
+from app.learning.models import Enrolment, EnrolmentStatus
 from app.organisations import reference
 
 LOCALES = ("en", "zh_CN")
@@ -652,6 +654,114 @@ def archive(*, db: Session, course: Course, by: User, ip: str | None = None) -> 
     db.flush()
     _audit(db, "course.archived", course, by, ip)
     return course
+
+
+# --- what publishing changes ---------------------------------------------------------------
+
+@dataclass
+class LessonChange:
+    """A lesson that is new, gone or changed in the draft (against the version before it)."""
+
+    title: dict[str, str]
+    kind: str
+    minutes: int
+
+
+@dataclass
+class PublishChanges:
+    """What publishing a draft changes, for the confirmation page: against the newest earlier
+    version (None when the code was never published), and for learners of earlier versions."""
+
+    previous: Course | None
+    added: list[LessonChange] = field(default_factory=list)
+    removed: list[LessonChange] = field(default_factory=list)
+    changed: list[LessonChange] = field(default_factory=list)
+    unchanged: int = 0
+    # (label, before, after) of each course and exam setting, with whether it differs.
+    settings: list[tuple[str, str, str, bool]] = field(default_factory=list)
+    archived: list[int] = field(default_factory=list)  # published versions closed by this
+    active: int = 0  # enrolments running on earlier versions
+    completed: int = 0  # enrolments completed on earlier versions
+
+
+def _change(lesson: Lesson) -> LessonChange:
+    return LessonChange(title=dict(lesson.title or {}), kind=lesson.kind, minutes=lesson.minutes)
+
+
+def _exam_rows(exam: Any) -> dict[str, str]:
+    if exam is None:
+        return {}
+    return {_("Exam duration"): _("{n} min").format(n=exam.duration_minutes),
+            _("Questions drawn"): str(exams.question_count(exam)),
+            _("Pass mark"): str(exam.pass_mark),
+            _("Attempts allowed"): str(exam.max_attempts),
+            _("The exam opens only when the course is completed"):
+                _("yes") if exam.requires_completion else _("no"),
+            _("One question per screen"): _("yes") if exam.one_per_screen else _("no")}
+
+
+def _setting_rows(course: Course | None, exam: Any) -> dict[str, str]:
+    if course is None:
+        return {}
+    return {_("Online study required"): _("{n} min").format(n=course.required_minutes),
+            _("Class hours"): f"{course.credit_hours:g}",
+            _("Practical test"): _("required") if course.practical_required
+            else _("not required"),
+            **_exam_rows(exam)}
+
+
+def publish_changes(*, db: Session, course: Course) -> PublishChanges:
+    """What publishing this draft changes: lessons added, removed and changed since the newest
+    earlier version, its settings and exam before and after, the versions archived, and how many
+    learners run or completed earlier versions (they stay there unless moved)."""
+    previous_id = db.scalar(select(Course.id).where(
+        Course.code == course.code, Course.version < course.version,
+        Course.status != CourseStatus.DRAFT.value).order_by(Course.version.desc()).limit(1))
+    previous = get_course_or_404(db=db, course_id=previous_id, structure=True) \
+        if previous_id is not None else None
+    changes = PublishChanges(previous=previous)
+    new = [lesson for module in course.modules for lesson in module.lessons]
+    old = [lesson for module in previous.modules for lesson in module.lessons] \
+        if previous else []
+    # "Unchanged" is the move rule's own test, so this page never disagrees with what a moved
+    # learner keeps; a changed lesson is one of the same English title that is not unchanged.
+    signature = learning._lesson_signature  # noqa: SLF001
+    left = list(old)
+    rest: list[Lesson] = []
+    for lesson in new:
+        match = next((o for o in left if signature(o) == signature(lesson)), None)
+        if match is None:
+            rest.append(lesson)
+        else:
+            left.remove(match)
+            changes.unchanged += 1
+    for lesson in rest:
+        match = next((o for o in left if (o.title or {}).get("en") == (lesson.title or {})
+                      .get("en")), None)
+        if match is None:
+            changes.added.append(_change(lesson))
+        else:
+            left.remove(match)
+            changes.changed.append(_change(lesson))
+    changes.removed = [_change(lesson) for lesson in left]
+    before = _setting_rows(previous, exams.exam_of(db=db, course_id=previous.id)
+                           if previous else None)
+    after = _setting_rows(course, exams.exam_of(db=db, course_id=course.id))
+    dash = "—"
+    changes.settings = [(label, before.get(label, dash), after.get(label, dash),
+                         before.get(label, dash) != after.get(label, dash))
+                        for label in [*after, *(k for k in before if k not in after)]]
+    changes.archived = list(db.scalars(select(Course.version).where(
+        Course.code == course.code, Course.id != course.id,
+        Course.status == CourseStatus.PUBLISHED.value).order_by(Course.version)))
+    counts = dict(db.execute(select(Enrolment.status, func.count()).join(
+        Course, Course.id == Enrolment.course_id).where(
+        Course.code == course.code, Course.id != course.id,
+        Enrolment.status.in_([EnrolmentStatus.ACTIVE.value, EnrolmentStatus.COMPLETED.value]))
+        .group_by(Enrolment.status)).tuples().all())
+    changes.active = int(counts.get(EnrolmentStatus.ACTIVE.value, 0))
+    changes.completed = int(counts.get(EnrolmentStatus.COMPLETED.value, 0))
+    return changes
 
 
 # --- modules ------------------------------------------------------------------------------

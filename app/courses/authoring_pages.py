@@ -236,10 +236,24 @@ def author_new_version(request: Request, db: SessionDep, user: Author,
     return redirect(_editor_url(request, draft))
 
 
+@router.get("/author/courses/{course_id}/publish", name="author_publish_confirm")
+def author_publish_confirm(request: Request, db: SessionDep, user: Author,
+                           course: DraftCourse) -> Response:
+    """Before publishing: what changes (version, lessons, hours, exam) and what happens to the
+    learners of earlier versions; the Publish button of this page is the only one that
+    publishes."""
+    return render(request, "authoring/publish.html", {
+        **_context(), "course": course, "changes": authoring.publish_changes(db=db, course=course),
+        "problems": authoring.publish_problems(course, db=db)})
+
+
 @router.post("/author/courses/{course_id}/publish", name="author_publish")
-def author_publish(request: Request, db: SessionDep, user: Author,
-                   course: DraftCourse) -> Response:
-    """Publish the draft; older published versions of its code are archived."""
+def author_publish(request: Request, db: SessionDep, user: Author, course: DraftCourse,
+                   form: FormDep) -> Response:
+    """Publish the draft (confirmed on the confirmation page); older published versions of its
+    code are archived. Without the confirmation, nothing is published: off to that page."""
+    if not _text(form, "confirm"):
+        return redirect(request.url_for("author_publish_confirm", course_id=course.id).path)
     try:
         authoring.publish(db=db, course=course, by=user, ip=client_ip(request))
     except Invalid as exc:

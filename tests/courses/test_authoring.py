@@ -239,7 +239,7 @@ def test_trainer_builds_a_draft_with_every_kind_of_lesson_and_publishes_it(clien
         assert title in editor.text
 
     # Publish: the version is live in the catalogue.
-    published = browser.post(f"/author/courses/{course_id}/publish")
+    published = browser.post(f"/author/courses/{course_id}/publish", {"confirm": "yes"})
     assert published.status_code == 303
     course = _read(course_id)
     assert course.status == "published" and course.published_at is not None
@@ -408,14 +408,14 @@ def test_bad_lesson_and_hotspot_forms_keep_what_was_stored(browser):
 
 def test_publishing_an_incomplete_draft_lists_what_is_missing(browser, client, db):
     course_id = _new_course(browser)
-    empty = browser.post(f"/author/courses/{course_id}/publish")
+    empty = browser.post(f"/author/courses/{course_id}/publish", {"confirm": "yes"})
     assert empty.status_code == 400
     assert "The draft is not complete yet; nothing was published." in empty.text
     assert "Add at least one module." in empty.text
     module = _add_module(browser, course_id, "One")
     _add_module(browser, course_id, "Two")
     _add_lesson(browser, course_id, module, "text", {"minutes": "1", "body_en": "# Fine"})
-    again = browser.post(f"/author/courses/{course_id}/publish")
+    again = browser.post(f"/author/courses/{course_id}/publish", {"confirm": "yes"})
     assert again.status_code == 400
     assert "Module 2 has no lessons." in again.text and "Add at least one module." not in again.text
     assert _read(course_id).status == "draft"
@@ -492,7 +492,7 @@ def test_new_version_copies_everything_and_publishing_it_archives_the_old_one(
                             "job_category": "general.underground", "kind": "general"})
     assert renamed.status_code == 303
     assert _read(v1.id).title == {"en": "Mini course", "zh_CN": "迷你课程"}
-    assert browser.post(f"/author/courses/{v2_id}/publish").status_code == 303
+    assert browser.post(f"/author/courses/{v2_id}/publish", {"confirm": "yes"}).status_code == 303
     assert (_read(v1.id).status, _read(v2_id).status) == ("archived", "published")
     with app_db.open_session(write=False) as s:
         assert s.get(Enrolment, old_enrolment.id).course_id == v1.id
