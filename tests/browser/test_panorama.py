@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.courses import service as courses
+from app.courses.models import Lesson
 from app.courses.package import load_package
 from app.learning import hotspots
 from app.learning import service as learning
@@ -343,5 +344,56 @@ def test_without_webgl_the_flat_picture_takes_the_taps(live_server, browser, db,
         ["电缆破损 — 导线裸露：触电并可能引燃瓦斯。", "顶板松动"])
     expect(page.locator("#lesson")).to_have_class(COMPLETE)
     assert found_in_db(db, enrolment_id, lesson_id) == ([0, 1], True)
+    assert errors == []
+    context.close()
+
+
+def test_author_preview_judges_in_the_page_and_others_only_look(live_server, browser, db, scene):
+    """An author's preview has every hotspot (the author wrote them) and records nothing; an
+    administrator looking at a learner's lesson sees what the learner found and checks nothing."""
+    _username, enrolment_id, lesson_id = scene
+    course_id = db.scalar(select(Lesson.course_id).where(Lesson.id == lesson_id))
+    f.user(db, f.Role.ADMIN, username="root")
+    db.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    page = context.new_page()
+    errors = console_errors(page)
+    page.add_init_script("""(() => {
+      const getContext = HTMLCanvasElement.prototype.getContext;
+      HTMLCanvasElement.prototype.getContext = function (type, options) {
+        return /webgl/.test(type) ? null : getContext.call(this, type, options);
+      };
+    })()""")
+    page.goto(live_server + "/login")
+    page.locator("#username").fill("root")
+    page.locator("#password").fill(f.PASSWORD)
+    page.locator("form[action='/login'] button[type=submit]").click()
+    page.wait_for_url(live_server + "/")
+    page.goto(f"{live_server}/author/courses/{course_id}/lessons/{lesson_id}/preview")
+    wait_ready(page, "flat")
+    picture = page.locator("#panorama-image")
+    box = picture.bounding_box()
+
+    def tap(yaw: float, pitch: float) -> None:
+        picture.click(position={"x": (yaw / 360 + 0.5) * box["width"],
+                                "y": (0.5 - pitch / 180) * box["height"]})
+
+    feedback = page.locator("[data-feedback]")
+    tap(CABLE["yaw"], CABLE["pitch"])
+    expect(feedback).to_have_text("Found: Damaged cable")
+    expect(page.locator("[data-found-count]")).to_have_text("1")
+    tap(0, 0)
+    expect(feedback).to_have_text("Nothing dangerous there — look again.")
+    assert found_in_db(db, enrolment_id, lesson_id) == ([], False)
+
+    page.goto(f"{live_server}/learn/{enrolment_id}/lessons/{lesson_id}")
+    wait_ready(page, "flat")
+    assert "Damaged cable" not in page.content()
+    tap(CABLE["yaw"], CABLE["pitch"])
+    expect(feedback).to_have_text("Only the learner’s own taps are checked for hazards.")
+    tap(REFUGE["yaw"], REFUGE["pitch"])
+    expect(feedback).to_have_text("Refuge chamber — Go here if you cannot get out.")
+    expect(page.locator("[data-found-count]")).to_have_text("0")
+    assert found_in_db(db, enrolment_id, lesson_id) == ([], False)
     assert errors == []
     context.close()
