@@ -260,9 +260,10 @@ def worker_rows(*, db: Session, scope: ColumnElement[bool], period: Period,
                      StudyHours.offline_seconds.label("offline"))
               .where(StudyHours.year == period.year, StudyHours.month == 0)
               .subquery("ledger"))
+    # Only workers hired in the year can be overdue with their initial training.
     overdue_enrolment = (select(Enrolment.worker_id.label("worker_id"))
                          .join(Worker, Worker.id == Enrolment.worker_id)
-                         .where(counted, Enrolment.deadline < as_of,
+                         .where(counted, Worker.hired_on >= start, Enrolment.deadline < as_of,
                                 Enrolment.status.in_(OPEN_ENROLMENT))
                          .group_by(Enrolment.worker_id).subquery("late"))
     certs = current_certificates(counted=counted, as_of=as_of)

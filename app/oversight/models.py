@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
 from app.learning.models import Enrolment
+from app.organisations.models import Worker
 
 
 class StudyHours(Base):
@@ -25,8 +26,11 @@ class StudyHours(Base):
     offline_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-# The monthly trend of a year reads study_hours by year and month.
-Index("ix_study_hours_year_month", StudyHours.year, StudyHours.month)
+# A year's totals (month 0) and its monthly trend are read by year and month, index-only.
+Index("ix_study_hours_year_month", StudyHours.year, StudyHours.month, StudyHours.worker_id,
+      StudyHours.online_seconds, StudyHours.offline_seconds)
+# Only workers hired in the year can be overdue with their initial training (about 1 in 12).
+Index("ix_workers_hired_on", Worker.hired_on)
 # Overdue enrolments: open ones past their deadline (a small part of all enrolments).
 Index("ix_enrolments_open_deadline", Enrolment.deadline, Enrolment.worker_id,
       sqlite_where=text("status IN ('active', 'retraining')"),

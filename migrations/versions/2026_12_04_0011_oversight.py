@@ -1,4 +1,4 @@
-"""Oversight: study_hours kept by triggers on study_ledger, index of open enrolments by deadline
+"""Oversight: study_hours kept by triggers on study_ledger; indexes for compliance queries
 
 Revision ID: 0011
 Revises: 0010
@@ -60,7 +60,10 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['worker_id'], ['workers.id'], name=op.f('fk_study_hours_worker_id_workers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('worker_id', 'year', 'month', name=op.f('pk_study_hours'))
     )
-    op.create_index('ix_study_hours_year_month', 'study_hours', ['year', 'month'], unique=False)
+    op.create_index('ix_study_hours_year_month', 'study_hours',
+                    ['year', 'month', 'worker_id', 'online_seconds', 'offline_seconds'],
+                    unique=False)
+    op.create_index('ix_workers_hired_on', 'workers', ['hired_on'], unique=False)
     op.create_index('ix_enrolments_open_deadline', 'enrolments', ['deadline', 'worker_id'],
                     unique=False,
                     sqlite_where=sa.text("status IN ('active', 'retraining')"),
@@ -103,5 +106,6 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS study_hours_sync ON study_ledger")
         op.execute("DROP FUNCTION IF EXISTS study_hours_apply()")
     op.drop_index('ix_enrolments_open_deadline', table_name='enrolments')
+    op.drop_index('ix_workers_hired_on', table_name='workers')
     op.drop_index('ix_study_hours_year_month', table_name='study_hours')
     op.drop_table('study_hours')
