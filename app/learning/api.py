@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -77,7 +78,17 @@ def heartbeat(enrolment: BeatEnrolment, lesson: BeatLesson, body: HeartbeatIn) -
     result = batching.run_write(lambda db: service.heartbeat(
         db=db, enrolment=enrolment, lesson=lesson, visible=body.visible,
         interacted=body.interacted, position=body.position))
-    return HeartbeatOut(**result.__dict__)
+    return HeartbeatOut(
+        credited_seconds=result.credited_seconds, credited_now=result.credited_now,
+        lesson_completed=result.lesson_completed, course_completed=result.course_completed,
+        attention_required=result.attention_required, watched_seconds=result.watched_seconds,
+        position_seconds=result.position_seconds, clock=_clock_token(result.clock_now),
+        other_tab=body.clock is not None and body.clock != _clock_token(result.clock_was))
+
+
+def _clock_token(moment: datetime | None) -> str:
+    """The study clock as a page sees it: when credit runs from (UTC), "" when stopped."""
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f") if moment else ""
 
 
 @router.post("/enrolments/{enrolment_id}/lessons/{lesson_id}/hotspots/tap",

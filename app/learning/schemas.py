@@ -53,6 +53,8 @@ class HeartbeatIn(BaseModel):
     visible: bool
     interacted: bool = False
     position: float | None = Field(default=None, ge=0, le=24 * 3600)
+    # The `clock` of this page's previous answer (absent on a page's first beat).
+    clock: str | None = Field(default=None, max_length=24, pattern=r"^(\d{8}T\d{12})?$")
 
 
 class HeartbeatOut(BaseModel):
@@ -63,6 +65,11 @@ class HeartbeatOut(BaseModel):
     attention_required: bool
     watched_seconds: float
     position_seconds: float
+    # The worker's study clock as this beat left it ("" when stopped), to send back next time.
+    clock: str = ""
+    # Another lesson page (tab, window or device) beat on the same clock since this page's
+    # previous beat: time is counted once, so only one page at a time earns it.
+    other_tab: bool = False
 
 
 class HotspotTapIn(BaseModel):

@@ -348,6 +348,11 @@ class BeatResult:
     attention_required: bool
     watched_seconds: float
     position_seconds: float
+    # The worker's study clock (when credit runs from; None: stopped) as this beat found it and
+    # as it left it. A page compares the first with what its own previous beat left to tell
+    # that another page (tab, window or device) beat on the same clock in between.
+    clock_was: datetime | None = None
+    clock_now: datetime | None = None
 
 
 def _locked(db: Session, model: type, *criteria: ColumnElement[bool]) -> Any:
@@ -420,7 +425,7 @@ def heartbeat(*, db: Session, enrolment: Enrolment, lesson: Lesson, visible: boo
                        day=local_day(now), seconds=credited)
     _forget_cached_rows(db, enrolment)
     return BeatResult(lesson_seconds, credited, lesson_done or newly_done, course_done, idle,
-                      watched, position_now)
+                      watched, position_now, clock.credit_from, credit_from)
 
 
 def _update_enrolment(db: Session, enrolment: Enrolment, row: Any, *, credited: int,
