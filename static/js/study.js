@@ -110,8 +110,12 @@
     });
   }
 
+  // One beat at a time, and at most one waiting (a slow network must not pile them up).
+  var waiting = false;
   function beat(extra) {
-    chain = chain.then(function () { return send(extra); });
+    if (waiting && !extra) { return chain; }
+    waiting = true;
+    chain = chain.then(function () { waiting = false; return send(extra); });
     return chain;
   }
 
