@@ -28,9 +28,15 @@ PeriodDep = Annotated[Period, Depends(year_period)]
 class ComplianceFilter:
     """`?status=&job_category=&sort=` of the compliance list, checked (422 when unknown)."""
 
-    def __init__(self, status: Annotated[ComplianceStatus | None, Query()] = None,
+    def __init__(self, status: Annotated[str, Query(
+                     max_length=40, description="one of the statuses; empty: any")] = "",
                  job_category: Annotated[str, Query(max_length=40)] = "",
                  sort: Annotated[str, Query(max_length=20)] = "status") -> None:
+        # Empty values are "any" (what a filter form sends when nothing is chosen).
+        if status and status not in {s.value for s in ComplianceStatus}:
+            raise Invalid(errors=[{"loc": ["query", "status"], "msg": _(
+                "Status must be one of: {values}.").format(
+                    values=", ".join(s.value for s in ComplianceStatus))}])
         if job_category and job_category not in reference.job_category_codes():
             raise Invalid(errors=[{"loc": ["query", "job_category"],
                                    "msg": _("Unknown job category.")}])
@@ -39,7 +45,7 @@ class ComplianceFilter:
             raise Invalid(errors=[{"loc": ["query", "sort"], "msg": _(
                 "Sort by one of: {keys} (a leading '-' sorts descending).").format(
                     keys=", ".join(compliance.SORTS))}])
-        self.status = status.value if status else None
+        self.status = status or None
         self.job_category = job_category or None
         self.sort = clean
 
