@@ -53,6 +53,7 @@ ENTERPRISES = [
 ]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林洋翔云峰建国志红海东亮晨"
+TEAMS = ("综采一队", "综采二队", "掘进一队", "掘进二队", "通风队", "机电队")
 CATEGORIES = ["general.underground"] * 6 + [
     "coal.gas_inspection", "coal.underground_electrician", "coal.blasting", "coal.hoist_operation",
     "coal.safety_inspection", "coal.shearer_operation", "general.safety_manager"]
@@ -77,6 +78,8 @@ def _roster_csv(item: dict) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(roster.EXPORT_COLUMNS)
+    # Teams from their own generator, so the names and dates stay what they were.
+    teams = random.Random(f"{item['key']}:teams")  # noqa: S311 - demo data, not secrets
     for n in range(item["staff"]):
         birth = date(1970, 1, 1) + timedelta(days=rng.randrange(0, 365 * 30))
         id_number = make_resident_id(region=item["region"], birth=birth, sequence=100 + n)
@@ -86,7 +89,8 @@ def _roster_csv(item: dict) -> bytes:
             days=rng.randrange(0, 3000))
         hired = min(hired, date.today() - timedelta(days=30))
         writer.writerow([id_number, name, phone, rng.choice(CATEGORIES), hired.isoformat(),
-                         rng.choice(["junior_middle", "high_school", "junior_college"])])
+                         rng.choice(["junior_middle", "high_school", "junior_college"]),
+                         teams.choice(TEAMS)])
     return out.getvalue().encode("utf-8-sig")
 
 

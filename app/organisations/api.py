@@ -26,6 +26,7 @@ from app.organisations.schemas import (
     EnterpriseCreate,
     EnterpriseOut,
     ImportOut,
+    TeamIn,
     WorkerOut,
     enterprise_out,
 )
@@ -105,17 +106,27 @@ async def import_workers(request: Request, enterprise: ManagedEnterprise, db: Se
 
 @router.get("/enterprises/{enterprise_id}/workers", response_model=Page[WorkerOut])
 def list_workers(enterprise: VisibleEnterprise, db: SessionDep, paging: PageDep, q: str = "",
-                 job_category: str = "") -> Page[WorkerOut]:
-    """One page of the enterprise's roster, ID numbers masked."""
+                 job_category: str = "",
+                 team: Annotated[str, Query(max_length=60)] = "") -> Page[WorkerOut]:
+    """One page of the enterprise's roster, ID numbers masked (`team`: only that team)."""
     items, total = service.list_workers(db=db, enterprise_id=enterprise.id, query=q,
-                                        job_category=job_category, page=paging.page,
-                                        page_size=paging.page_size)
+                                        job_category=job_category, team=team,
+                                        page=paging.page, page_size=paging.page_size)
     return Page(items=[WorkerOut.of(w) for w in items], total=total)
 
 
 @router.get("/workers/{worker_id}", response_model=WorkerOut)
 def get_worker(worker: VisibleWorker) -> WorkerOut:
     """One worker (the worker, its enterprise admins, regulators of its region, admins)."""
+    return WorkerOut.of(worker)
+
+
+@router.put("/workers/{worker_id}/team", response_model=WorkerOut)
+def set_worker_team(request: Request, worker: ManagedWorker, body: TeamIn, db: SessionDep,
+                    user: CurrentUser) -> WorkerOut:
+    """Put the worker in a team (null or "": no team)."""
+    service.set_worker_team(db=db, worker=worker, team=body.team, by=user,
+                            ip=client_ip(request))
     return WorkerOut.of(worker)
 
 

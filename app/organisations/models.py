@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -44,6 +44,8 @@ class Worker(Base):
     """A worker's profile in an enterprise roster; its login user has the ID number as username."""
 
     __tablename__ = "workers"
+    # The team filters and the list of an enterprise's teams (migration 0013).
+    __table_args__ = (Index("ix_workers_enterprise_id_team", "enterprise_id", "team"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
@@ -53,6 +55,8 @@ class Worker(Base):
     phone: Mapped[str] = mapped_column(String(20), default="")
     job_category: Mapped[str] = mapped_column(String(40), index=True)
     hired_on: Mapped[date]
+    # The team or crew within the enterprise (综采一队); None when the roster gives none.
+    team: Mapped[str | None] = mapped_column(String(60))
     education_level: Mapped[str | None] = mapped_column(String(20))
     # The secret in the address of the worker's iCalendar feed (calendar apps send no cookie).
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)

@@ -106,11 +106,12 @@ async def enterprise_create(request: Request, db: SessionDep, admin: AdminUser) 
 @router.get("/enterprises/{enterprise_id}", name="enterprise")
 def enterprise_detail(request: Request, db: SessionDep, user: CurrentUser,
                       enterprise: VisibleEnterprise, paging: PageDep, q: str = "",
-                      job_category: str = "", enrol: int = 0) -> Response:
-    """The enterprise and its roster: search, filter by job category, page through."""
+                      job_category: str = "", enrol: int = 0,
+                      team: Annotated[str, Query(max_length=60)] = "") -> Response:
+    """The enterprise and its roster: search, filter by job category and team, page through."""
     workers, total = service.list_workers(db=db, enterprise_id=enterprise.id, query=q,
-                                          job_category=job_category, page=paging.page,
-                                          page_size=paging.page_size)
+                                          job_category=job_category, team=team,
+                                          page=paging.page, page_size=paging.page_size)
     regions = service.region_names(db=db, codes={enterprise.region_code,
                                                  enterprise.region_code[:2],
                                                  enterprise.region_code[:4]})
@@ -119,6 +120,8 @@ def enterprise_detail(request: Request, db: SessionDep, user: CurrentUser,
     locale = get_locale()
     context = {**_context(), "enterprise": enterprise, "workers": workers, "total": total,
                "paging": paging, "q": q, "job_category": job_category, "regions": regions,
+               "team": team, "teams": service.enterprise_teams(db=db,
+                                                               enterprise_id=enterprise.id),
                "can_manage": can_manage, "courses": published, "enrol_course": enrol,
                "course_title": lambda c: courses.localized(c.title, locale)}
     template = ("organisations/_roster_table.html"
@@ -217,10 +220,28 @@ def roster_import_confirm(request: Request, enterprise: ManagedEnterprise, db: S
 def worker_detail(request: Request, db: SessionDep, user: CurrentUser,
                   worker: VisibleWorker) -> Response:
     """A worker's profile."""
+    can_manage = service.can_manage_enterprise(user, worker.enterprise_id)
     return render(request, "organisations/worker.html", {
-        **_context(), "worker": worker,
-        "can_manage": service.can_manage_enterprise(user, worker.enterprise_id),
-        "errors": {}})
+        **_context(), "worker": worker, "can_manage": can_manage, "errors": {},
+        "teams": service.enterprise_teams(db=db, enterprise_id=worker.enterprise_id)
+        if can_manage else []})
+
+
+@router.post("/workers/{worker_id}/team", name="worker_team")
+def worker_team(request: Request, db: SessionDep, user: CurrentUser, worker: ManagedWorker,
+                team: Annotated[str, Form()] = "") -> Response:
+    """Put the worker in a team (blank: no team)."""
+    try:
+        service.set_worker_team(db=db, worker=worker, team=team, by=user,
+                                ip=client_ip(request))
+    except Invalid as exc:
+        return render(request, "organisations/worker.html", {
+            **_context(), "worker": worker, "can_manage": True, "team_value": team,
+            "errors": form_errors(exc.errors),
+            "teams": service.enterprise_teams(db=db, enterprise_id=worker.enterprise_id)},
+            status_code=400)
+    flash(request, _("Team saved."))
+    return redirect(request.url_for("worker", worker_id=worker.id).path)
 
 
 @router.post("/workers/{worker_id}/password", name="worker_password")
@@ -233,7 +254,9 @@ def worker_password(request: Request, db: SessionDep, user: CurrentUser, worker:
     except Invalid as exc:
         return render(request, "organisations/worker.html", {
             **_context(), "worker": worker, "can_manage": True,
-            "errors": form_errors(exc.errors)}, status_code=400)
+            "errors": form_errors(exc.errors),
+            "teams": service.enterprise_teams(db=db, enterprise_id=worker.enterprise_id)},
+            status_code=400)
     flash(request, _("Password set. {name} signs in with the ID number.").format(
         name=worker.full_name))
     return redirect(request.url_for("worker", worker_id=worker.id).path)

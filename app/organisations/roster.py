@@ -20,7 +20,10 @@ from app.organisations.models import Enterprise, RosterUpload, Worker
 from app.spreadsheets import SpreadsheetError, read_table, write_xlsx
 
 COLUMNS = ("id_number", "full_name", "phone", "job_category", "hired_on")
-OPTIONAL_COLUMNS = ("education_level",)
+# `team` is optional: a file without the column leaves every worker's team as it is; with the
+# column, each row sets its worker's team and an empty cell clears it (docs/oversight.md).
+OPTIONAL_COLUMNS = ("education_level", "team")
+TEAM_MAX_LENGTH = 60
 EXPORT_COLUMNS = COLUMNS + OPTIONAL_COLUMNS
 MAX_ROWS = 20_000
 UPLOAD_TTL = timedelta(hours=2)
@@ -47,6 +50,7 @@ class RosterRow:
     job_category: str
     hired_on: date
     education_level: str | None
+    team: str | None = None
 
 
 @dataclass
@@ -57,6 +61,7 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     rows: list[RosterRow] = field(default_factory=list)
     new_ids: set[str] = field(default_factory=set)
+    sets_team: bool = False
 
 
 def parse_date(value: str) -> date | None:
@@ -115,12 +120,20 @@ def _validate_row(number: int, cells: dict[str, str], errors: list[RowError]) ->
     education = cells.get("education_level", "").strip() or None
     if education is not None and education not in reference.education_level_codes():
         fail("education_level", _("Unknown education level {value}.").format(value=education))
+    team = clean_team(cells.get("team", ""))
+    if team is not None and len(team) > TEAM_MAX_LENGTH:
+        fail("team", _("The team name is longer than {n} characters.").format(n=TEAM_MAX_LENGTH))
     if len(errors) > before or hired_on is None or phone is None:
         return None
-    return RosterRow(number, id_number, full_name, phone, job_category, hired_on, education)
+    return RosterRow(number, id_number, full_name, phone, job_category, hired_on, education, team)
 
 
-def _read(data: bytes, filename: str) -> list[tuple[int, dict[str, str]]]:
+def clean_team(value: str) -> str | None:
+    """A team name with its spaces tidied (None when blank)."""
+    return re.sub(r"\s+", " ", value).strip() or None
+
+
+def _read(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     try:
         table = read_table(data, filename=filename, required=COLUMNS, optional=OPTIONAL_COLUMNS,
                            max_rows=MAX_ROWS)
@@ -128,7 +141,7 @@ def _read(data: bytes, filename: str) -> list[tuple[int, dict[str, str]]]:
         message = _(exc.message_template).format(**exc.params)
         raise Invalid(message, code="roster_invalid", errors=[RowError(
             exc.row or 1, exc.column or "", message).as_dict()]) from None
-    return table.rows
+    return table.header, table.rows
 
 
 @dataclass
@@ -138,6 +151,8 @@ class ParsedRoster:
     filename: str
     rows: list[RosterRow]
     errors: list[RowError]
+    # Whether the file has a `team` column (without one, teams are left as they are).
+    sets_team: bool = False
 
 
 def parse_roster(*, data: bytes, filename: str) -> ParsedRoster:
@@ -146,7 +161,8 @@ def parse_roster(*, data: bytes, filename: str) -> ParsedRoster:
     errors: list[RowError] = []
     rows: list[RosterRow] = []
     first_row: dict[str, int] = {}
-    for number, cells in _read(data, filename):
+    header, table = _read(data, filename)
+    for number, cells in table:
         row = _validate_row(number, cells, errors)
         if row is None:
             continue
@@ -157,13 +173,14 @@ def parse_roster(*, data: bytes, filename: str) -> ParsedRoster:
             continue
         first_row[row.id_number] = number
         rows.append(row)
-    return ParsedRoster(filename=filename, rows=rows, errors=errors)
+    return ParsedRoster(filename=filename, rows=rows, errors=errors, sets_team="team" in header)
 
 
 def check_roster(*, db: Session, enterprise: Enterprise, parsed: ParsedRoster) -> ImportResult:
     """What importing a parsed roster would do (created/updated/unchanged, or every bad row),
     writing nothing."""
-    result = ImportResult(errors=list(parsed.errors), rows=list(parsed.rows))
+    result = ImportResult(errors=list(parsed.errors), rows=list(parsed.rows),
+                          sets_team=parsed.sets_team)
     _check_against_database(db, enterprise, result)
     return result
 
@@ -202,7 +219,8 @@ def _check_against_database(db: Session, enterprise: Enterprise, result: ImportR
             result.new_ids.add(row.id_number)
         elif (worker.full_name, worker.phone, worker.job_category, worker.hired_on,
               worker.education_level) == (row.full_name, row.phone, row.job_category,
-                                          row.hired_on, row.education_level):
+                                          row.hired_on, row.education_level) and (
+                not result.sets_team or worker.team == row.team):
             result.unchanged += 1
         else:
             result.updated += 1
@@ -248,6 +266,8 @@ def _write_rows(db: Session, enterprise: Enterprise, result: ImportResult) -> No
             worker.full_name, worker.phone, worker.job_category = (
                 row.full_name, row.phone, row.job_category)
             worker.hired_on, worker.education_level = row.hired_on, row.education_level
+            if result.sets_team:
+                worker.team = row.team
             continue
         user = logins.get(row.id_number)
         if user is None:
@@ -261,7 +281,8 @@ def _write_rows(db: Session, enterprise: Enterprise, result: ImportResult) -> No
             user.enterprise_id = enterprise.id
         db.add(Worker(user_id=user.id, enterprise_id=enterprise.id, id_number=row.id_number,
                       full_name=row.full_name, phone=row.phone, job_category=row.job_category,
-                      hired_on=row.hired_on, education_level=row.education_level))
+                      hired_on=row.hired_on, education_level=row.education_level,
+                      team=row.team))
     db.flush()
 
 
@@ -299,5 +320,5 @@ def export_roster(*, db: Session, enterprise: Enterprise) -> bytes:
     workers = db.scalars(select(Worker).where(Worker.enterprise_id == enterprise.id)
                          .order_by(Worker.full_name, Worker.id))
     rows = ([w.id_number, w.full_name, w.phone, w.job_category, w.hired_on,
-             w.education_level or ""] for w in workers)
+             w.education_level or "", w.team or ""] for w in workers)
     return write_xlsx(EXPORT_COLUMNS, rows, sheet_title="roster")

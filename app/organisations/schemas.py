@@ -41,6 +41,7 @@ class WorkerOut(BaseModel):
     phone: str
     hired_on: date
     education_level: str | None
+    team: str | None = None
 
     @classmethod
     def of(cls, worker: Worker) -> WorkerOut:
@@ -48,7 +49,13 @@ class WorkerOut(BaseModel):
                    id_number_masked=validators.mask_id_number(worker.id_number),
                    job_category=worker.job_category, enterprise_id=worker.enterprise_id,
                    phone=worker.phone, hired_on=worker.hired_on,
-                   education_level=worker.education_level)
+                   education_level=worker.education_level, team=worker.team)
+
+
+class TeamIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    team: str | None = Field(default=None, max_length=200)
 
 
 class ImportRowError(BaseModel):

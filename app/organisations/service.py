@@ -11,6 +11,7 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.i18n import gettext as _
 from app.organisations import reference, validators
 from app.organisations.models import Enterprise, MineType, Region, Worker
+from app.organisations.roster import TEAM_MAX_LENGTH, clean_team
 from app.pagination import LIKE_ESCAPE, like_pattern
 
 # --- regions --------------------------------------------------------------------------------
@@ -198,8 +199,10 @@ def worker_of_user(*, db: Session, user_id: int) -> Worker | None:
 
 
 def list_workers(*, db: Session, enterprise_id: int, query: str = "", job_category: str = "",
-                 page: int = 1, page_size: int = 25) -> tuple[list[Worker], int]:
-    """One page of an enterprise's roster, searched by name, ID number or phone."""
+                 team: str = "", page: int = 1,
+                 page_size: int = 25) -> tuple[list[Worker], int]:
+    """One page of an enterprise's roster, searched by name, ID number or phone, filtered by
+    job category and team."""
     stmt = select(Worker).where(Worker.enterprise_id == enterprise_id)
     if query.strip():
         text = query.strip()
@@ -208,10 +211,35 @@ def list_workers(*, db: Session, enterprise_id: int, query: str = "", job_catego
                               Worker.phone.startswith(text, autoescape=True)))
     if job_category:
         stmt = stmt.where(Worker.job_category == job_category)
+    if team:
+        stmt = stmt.where(Worker.team == team)
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     items = db.scalars(stmt.order_by(Worker.full_name, Worker.id).limit(page_size)
                        .offset((page - 1) * page_size)).all()
     return list(items), total
+
+
+def enterprise_teams(*, db: Session, enterprise_id: int) -> list[str]:
+    """The distinct teams of an enterprise's roster, sorted (for the team filters)."""
+    return list(db.scalars(select(Worker.team).where(
+        Worker.enterprise_id == enterprise_id, Worker.team.is_not(None))
+        .group_by(Worker.team).order_by(Worker.team)))
+
+
+def set_worker_team(*, db: Session, worker: Worker, team: str | None, by: User,
+                    ip: str | None = None) -> None:
+    """Put a worker in a team (None or blank: no team); Invalid when the name is too long."""
+    name = clean_team(team or "")
+    if name is not None and len(name) > TEAM_MAX_LENGTH:
+        raise Invalid(errors=[{"loc": ["body", "team"], "msg": _(
+            "The team name is longer than {n} characters.").format(n=TEAM_MAX_LENGTH)}])
+    if name == worker.team:
+        return
+    before, worker.team = worker.team, name
+    db.flush()
+    accounts.record_audit(db=db, action="worker.team_changed", actor=by, object_type="worker",
+                          object_id=worker.id, enterprise_id=worker.enterprise_id, ip=ip,
+                          detail={"from": before, "to": name})
 
 
 def all_workers(*, db: Session, enterprise_id: int) -> list[Worker]:

@@ -38,10 +38,11 @@ def xlsx_response(data: bytes, filename: str) -> Response:
 def enterprise_compliance(enterprise: VisibleEnterprise, db: SessionDep, period: PeriodDep,
                           filters: FilterDep, paging: PageDep) -> ComplianceOut:
     """Every worker's hours, certificates and status for the year: totals of all workers, a
-    page of the rows matching `status` / `job_category`, sorted by `sort`."""
+    page of the rows matching `status` / `job_category` / `team`, sorted by `sort`."""
     result = compliance.enterprise_compliance(
         db=db, enterprise_id=enterprise.id, period=period, status=filters.status,
-        job_category=filters.job_category, sort=filters.sort, page=paging.page,
+        job_category=filters.job_category, team=filters.team, sort=filters.sort,
+        page=paging.page,
         page_size=paging.page_size)
     return ComplianceOut.of(result, page=paging.page, page_size=paging.page_size)
 
@@ -53,7 +54,7 @@ def compliance_xlsx_bytes(*, db: Any, enterprise_id: int, period: compliance.Per
                                             page_size=1)
     rows = compliance.compliance_rows(db=db, enterprise_id=enterprise_id, period=period,
                                       status=filters.status, job_category=filters.job_category,
-                                      sort=filters.sort)
+                                      team=filters.team, sort=filters.sort)
     return exports.compliance_workbook(page=page, rows=rows, category_names=category_names())
 
 

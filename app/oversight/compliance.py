@@ -83,7 +83,7 @@ STATUS_LABELS = {
         N_("Certificate expired, suspended or revoked"),
 }
 # ?sort= values: a column, '-' first for descending.
-SORTS = ("name", "job_category", "status", "required_hours", "credited_hours", "shortfall",
+SORTS = ("name", "job_category", "team", "status", "required_hours", "credited_hours", "shortfall",
          "hired_on")
 
 
@@ -292,6 +292,7 @@ def worker_rows(*, db: Session, scope: ColumnElement[bool], period: Period,
     special = Worker.job_category.in_(sorted(reference.special_operation_codes()))
     return (select(Worker.id.label("worker_id"), Worker.enterprise_id.label("enterprise_id"),
                    Worker.full_name.label("full_name"), Worker.job_category.label("job_category"),
+                   Worker.team.label("team"),
                    Worker.hired_on.label("hired_on"),
                    case((hired_in_year, literal("initial")), else_=literal("annual"))
                    .label("requirement"),
@@ -396,6 +397,7 @@ class WorkerCompliance:
     status: str
     theory_pass_valid_until: date | None = None
     certificates: tuple[CertificateState, ...] = ()
+    team: str | None = None
 
     @property
     def days_to_expiry(self) -> int | None:
@@ -431,6 +433,7 @@ def add_months(day: date, months: int) -> date:
 def _order(rows: Any, sort: str) -> list[Any]:
     descending = sort.startswith("-")
     column = {"name": rows.c.full_name, "job_category": rows.c.job_category,
+              "team": rows.c.team,
               "status": rows.c.status_rank, "required_hours": rows.c.required_centi,
               "credited_hours": rows.c.credited_centi, "shortfall": rows.c.shortfall_centi,
               "hired_on": rows.c.hired_on}[sort.lstrip("-")]
@@ -489,7 +492,7 @@ def _details(db: Session, rows: Sequence[Any], period: Period,
             shortfall_hours=row.shortfall_centi / 100,
             overdue_initial=bool(row.overdue_initial), status=row.status,
             theory_pass_valid_until=valid_until,
-            certificates=tuple(certificates.get(row.worker_id, ()))))
+            certificates=tuple(certificates.get(row.worker_id, ())), team=row.team))
     return out
 
 
@@ -501,7 +504,7 @@ def _local_date(moment: datetime) -> date:
 
 
 def _filtered(db: Session, *, enterprise_id: int, period: Period, rules: Rules,
-              status: str | None, job_category: str | None) -> Any:
+              status: str | None, job_category: str | None, team: str | None = None) -> Any:
     rows = worker_rows(db=db, scope=scope_of_enterprise(enterprise_id), period=period,
                        rules=rules).subquery("rows")
     conditions = []
@@ -509,12 +512,14 @@ def _filtered(db: Session, *, enterprise_id: int, period: Period, rules: Rules,
         conditions.append(rows.c.status == status)
     if job_category:
         conditions.append(rows.c.job_category == job_category)
+    if team:
+        conditions.append(rows.c.team == team)
     return rows, conditions
 
 
 def enterprise_compliance(*, db: Session, enterprise_id: int, period: Period,
                           status: str | None = None, job_category: str | None = None,
-                          sort: str = "status", page: int = 1,
+                          team: str | None = None, sort: str = "status", page: int = 1,
                           page_size: int = 25) -> CompliancePage:
     """One enterprise's totals (every worker) and a page of its rows matching the filters,
     sorted by `sort` (see SORTS; '-' first for descending). Five statements in all."""
@@ -522,7 +527,7 @@ def enterprise_compliance(*, db: Session, enterprise_id: int, period: Period,
     totals = totals_by_enterprise(db=db, scope=scope_of_enterprise(enterprise_id),
                                   period=period, rules=r).get(enterprise_id, Totals())
     rows, conditions = _filtered(db, enterprise_id=enterprise_id, period=period, rules=r,
-                                 status=status, job_category=job_category)
+                                 status=status, job_category=job_category, team=team)
     if not conditions:
         total = totals.workers
     else:
@@ -535,11 +540,11 @@ def enterprise_compliance(*, db: Session, enterprise_id: int, period: Period,
 
 def compliance_rows(*, db: Session, enterprise_id: int, period: Period,
                     status: str | None = None, job_category: str | None = None,
-                    sort: str = "status") -> list[WorkerCompliance]:
+                    team: str | None = None, sort: str = "status") -> list[WorkerCompliance]:
     """Every row matching the filters in the page's order (for the workbook)."""
     r = rules(db=db)
     rows, conditions = _filtered(db, enterprise_id=enterprise_id, period=period, rules=r,
-                                 status=status, job_category=job_category)
+                                 status=status, job_category=job_category, team=team)
     found = db.execute(select(rows).where(*conditions).order_by(*_order(rows, sort))).all()
     return _details(db, found, period, r)
 

@@ -10,6 +10,7 @@ from fastapi import Depends, Query
 from app.errors import Invalid
 from app.i18n import gettext as _
 from app.organisations import reference
+from app.organisations.roster import clean_team
 from app.oversight import compliance
 from app.oversight.compliance import ComplianceStatus, Period
 
@@ -26,12 +27,15 @@ PeriodDep = Annotated[Period, Depends(year_period)]
 
 
 class ComplianceFilter:
-    """`?status=&job_category=&sort=` of the compliance list, checked (422 when unknown)."""
+    """`?status=&job_category=&team=&sort=` of the compliance list, checked (422 when unknown;
+    a team nobody is in simply matches no one)."""
 
     def __init__(self, status: Annotated[str, Query(
                      max_length=40, description="one of the statuses; empty: any")] = "",
                  job_category: Annotated[str, Query(max_length=40)] = "",
-                 sort: Annotated[str, Query(max_length=20)] = "status") -> None:
+                 sort: Annotated[str, Query(max_length=20)] = "status",
+                 team: Annotated[str, Query(max_length=60, description=(
+                     "only this team (as on the roster); empty: any"))] = "") -> None:
         # Empty values are "any" (what a filter form sends when nothing is chosen).
         if status and status not in {s.value for s in ComplianceStatus}:
             raise Invalid(errors=[{"loc": ["query", "status"], "msg": _(
@@ -47,12 +51,14 @@ class ComplianceFilter:
                     keys=", ".join(compliance.SORTS))}])
         self.status = status or None
         self.job_category = job_category or None
+        self.team = clean_team(team)
         self.sort = clean
 
     def params(self) -> dict[str, str]:
         """The filters as query parameters (for links and the export)."""
         return {k: v for k, v in (("status", self.status or ""),
                                   ("job_category", self.job_category or ""),
+                                  ("team", self.team or ""),
                                   ("sort", self.sort)) if v}
 
 

@@ -58,7 +58,8 @@ def certificate_text(row: WorkerCompliance) -> str:
 
 
 def compliance_header() -> list[str]:
-    return [_("Worker ID"), _("Name"), _("Job category"), _("Hired on"), _("Requirement"),
+    return [_("Worker ID"), _("Name"), _("Job category"), _("Team"), _("Hired on"),
+            _("Requirement"),
             _("Required hours"), _("Credited hours"), _("Shortfall (hours)"),
             _("Initial training overdue"), _("Theory pass valid until"), _("Certificates"),
             _("Days to expiry"), _("Days to review"), _("Status"), _("Status code")]
@@ -67,7 +68,8 @@ def compliance_header() -> list[str]:
 def compliance_line(row: WorkerCompliance, category_names: dict[str, str]) -> list[Any]:
     """One worker's cells, as the page's table shows them."""
     return [row.worker_id, row.full_name, category_names.get(row.job_category, row.job_category),
-            row.hired_on, _("Initial") if row.requirement == "initial" else _("Annual"),
+            row.team or "", row.hired_on,
+            _("Initial") if row.requirement == "initial" else _("Annual"),
             row.required_hours, row.credited_hours, row.shortfall_hours,
             _("Yes") if row.overdue_initial else _("No"), row.theory_pass_valid_until,
             certificate_text(row), row.days_to_expiry, row.days_to_review,

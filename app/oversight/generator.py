@@ -35,6 +35,7 @@ REGIONS = ("140105", "140202", "140402", "140502", "150602", "150202", "610802",
            "410302", "340402", "370802", "520202", "530302", "650202")
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆"
+TEAMS = ("综采一队", "综采二队", "掘进一队", "掘进二队", "通风队", "机电队", "运输队")
 GENERAL_MIX = (("general.underground", 70), ("general.open_pit", 10),
                ("general.principal", 2), ("general.safety_manager", 3))
 _BATCH = 5000
@@ -224,15 +225,17 @@ def generate(*, db: Session, workers: int, enterprises: int | None = None,
         uid, wid = user_id + n, worker_id + n
         users.append((uid, id_number, name, password_hash, True, ent_id, now))
         roles.append((uid, Role.WORKER.value))
+        # Teams cycle within each enterprise (no draw from rng: the histories stay as before).
+        team = TEAMS[(n // len(enterprise_list)) % len(TEAMS)]
         staff.append((wid, uid, ent_id, id_number, name, "13800138000", category, hired, now,
-                      now))
+                      now, team))
         out.worker_ids.append(wid)
     _write(db, t["users"], ("id", "username", "full_name", "password_hash", "is_active",
                             "enterprise_id", "created_at"), users)
     _write(db, t["user_roles"], ("user_id", "role"), roles)
     out.workers = _write(db, t["workers"], ("id", "user_id", "enterprise_id", "id_number",
                                             "full_name", "phone", "job_category", "hired_on",
-                                            "created_at", "updated_at"), staff)
+                                            "created_at", "updated_at", "team"), staff)
 
     # histories
     enrol_id, attempt_id = _ids(db, t["enrolments"]), _ids(db, t["attempts"])
@@ -240,7 +243,7 @@ def generate(*, db: Session, workers: int, enterprises: int | None = None,
     status_index = int(db.scalar(select(func.coalesce(func.max(Certificate.status_index), 0)))
                        or 0) + 1
     enrolments, ledger, attempts, bookings, certificates, events = [], [], [], [], [], []
-    for wid, _uid, _ent, _idn, _name, _phone, category, hired, _c, _u in staff:
+    for wid, _uid, _ent, _idn, _name, _phone, category, hired, _c, _u, _team in staff:
         is_special = category in special_courses
         course, exam = special_courses[category] if is_special else \
             (general_course, general_exam)

@@ -107,8 +107,8 @@ def compliance_page(request: Request, enterprise: VisibleEnterprise, db: Session
     """One enterprise's workers for a year: counts at the top, filters, sorting, paging."""
     result = compliance.enterprise_compliance(
         db=db, enterprise_id=enterprise.id, period=period, status=filters.status,
-        job_category=filters.job_category, sort=filters.sort, page=paging.page,
-        page_size=paging.page_size)
+        job_category=filters.job_category, team=filters.team, sort=filters.sort,
+        page=paging.page, page_size=paging.page_size)
     params = {"year": str(period.year), **filters.params()}
     export = str(request.url_for("enterprise_compliance_xlsx", enterprise_id=enterprise.id)
                  .path)
@@ -118,4 +118,5 @@ def compliance_page(request: Request, enterprise: VisibleEnterprise, db: Session
             reference.job_categories(), "statuses": compliance.STATUS_ORDER,
         "status_label": exports.status_label, "totals_key": compliance.TOTALS_KEY,
         "export_url": export, "years": _years(period.year), "sorts": compliance.SORTS,
+        "teams": organisations.enterprise_teams(db=db, enterprise_id=enterprise.id),
         "transcript_url": lambda worker_id: transcript_url(request, worker_id)})

@@ -43,6 +43,7 @@ class ComplianceItemOut(BaseModel):
     worker_id: int
     full_name: str
     job_category: str
+    team: str | None
     hired_on: date
     requirement: str
     required_hours: float
@@ -58,7 +59,7 @@ class ComplianceItemOut(BaseModel):
     @classmethod
     def of(cls, row: WorkerCompliance) -> ComplianceItemOut:
         return cls(worker_id=row.worker_id, full_name=row.full_name,
-                   job_category=row.job_category, hired_on=row.hired_on,
+                   job_category=row.job_category, team=row.team, hired_on=row.hired_on,
                    requirement=row.requirement, required_hours=row.required_hours,
                    credited_hours=row.credited_hours, shortfall_hours=row.shortfall_hours,
                    overdue_initial=row.overdue_initial,

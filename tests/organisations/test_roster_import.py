@@ -391,3 +391,81 @@ def test_big_import_is_parsed_off_the_event_loop_and_outside_the_write_lock(
     assert max(timings) < 1.0, timings
     assert write_time < 2.0, write_time
     assert _counts()[0] == 14_000
+
+
+# --- the optional team column -------------------------------------------------------------
+
+TEAM_HEADER = [*HEADER, "team"]
+
+
+def _teams() -> dict[str, str | None]:
+    return {number: w.team for number, w in _workers().items()}
+
+
+def test_a_team_column_sets_teams_and_reimporting_it_changes_nothing(client, ent):
+    rows = [[*ROWS[0], " 综采一队 "], [*ROWS[1], "掘进二队"]]
+    assert upload(client, ent, csv_file(rows, header=TEAM_HEADER)).json() == OK_CREATED_2
+    assert _teams() == {ID1: "综采一队", ID2: "掘进二队"}
+    again = upload(client, ent, csv_file(rows, header=TEAM_HEADER))
+    assert again.json()["unchanged"] == 2 and again.json()["updated"] == 0
+
+
+def test_a_file_without_the_team_column_keeps_every_team(client, ent):
+    upload(client, ent, csv_file([[*ROWS[0], "通风队"], [*ROWS[1], ""]], header=TEAM_HEADER))
+    response = upload(client, ent, csv_file(ROWS))  # the contract's five columns only
+    assert response.status_code == 200, response.text
+    assert response.json()["unchanged"] == 2
+    changed = upload(client, ent, csv_file([[ROWS[0][0], "张三丰", *ROWS[0][2:]], ROWS[1]]))
+    assert (changed.json()["updated"], changed.json()["unchanged"]) == (1, 1)
+    assert _teams() == {ID1: "通风队", ID2: None}
+    assert _workers()[ID1].full_name == "张三丰"
+
+
+def test_an_empty_team_cell_clears_the_team(client, ent):
+    upload(client, ent, csv_file([[*ROWS[0], "机电队"], [*ROWS[1], "机电队"]],
+                                 header=TEAM_HEADER))
+    response = upload(client, ent, xlsx_file([[*ROWS[0], None], [*ROWS[1], "机电队"]],
+                                             header=TEAM_HEADER), filename="roster.xlsx")
+    assert (response.json()["updated"], response.json()["unchanged"]) == (1, 1)
+    assert _teams() == {ID1: None, ID2: "机电队"}
+
+
+def test_a_team_name_over_60_characters_is_refused_and_nothing_is_written(client, ent):
+    before = _counts()
+    response = upload(client, ent, csv_file([[*ROWS[0], "队" * 61], [*ROWS[1], "队" * 60]],
+                                            header=TEAM_HEADER))
+    assert response.status_code == 422
+    assert _errors(response) == [(2, "team", "The team name is longer than 60 characters.")]
+    assert _counts() == before
+
+
+def test_the_roster_api_lists_filters_and_sets_teams(client, db, ent):
+    upload(client, ent, csv_file([[*ROWS[0], "综采一队"], [*ROWS[1], "通风队"]],
+                                 header=TEAM_HEADER))
+    url = f"/api/v1/enterprises/{ent['id']}/workers"
+    listed = client.get(url, params={"team": "通风队"}, headers=ent["auth"]).json()
+    assert [(w["full_name"], w["team"]) for w in listed["items"]] == [("李四", "通风队")]
+    assert listed["total"] == 1
+    assert client.get(url, params={"team": "nobody"}, headers=ent["auth"]).json()["total"] == 0
+    worker_id = _workers()[ID1].id
+    moved = client.put(f"/api/v1/workers/{worker_id}/team", json={"team": "  机电队 "},
+                       headers=ent["auth"])
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["team"] == "机电队" and _teams()[ID1] == "机电队"
+    too_long = client.put(f"/api/v1/workers/{worker_id}/team", json={"team": "x" * 61},
+                          headers=ent["auth"])
+    assert too_long.status_code == 422 and _teams()[ID1] == "机电队"
+    cleared = client.put(f"/api/v1/workers/{worker_id}/team", json={"team": ""},
+                         headers=ent["auth"])
+    assert cleared.json()["team"] is None and _teams()[ID1] is None
+    with app_db.open_session(write=False) as s:
+        events = s.scalars(select(AuditEvent).where(
+            AuditEvent.action == "worker.team_changed").order_by(AuditEvent.id)).all()
+        assert [e.detail for e in events] == [{"from": "综采一队", "to": "机电队"},
+                                              {"from": "机电队", "to": None}]
+    other = f.enterprise(db, region="140105", name="Other Mine")
+    f.user(db, Role.ENTERPRISE_ADMIN, username="o.admin", enterprise_id=other.id)
+    db.commit()
+    refused = client.put(f"/api/v1/workers/{worker_id}/team", json={"team": "x"},
+                         headers=f.token(client, "o.admin"))
+    assert refused.status_code in (403, 404) and _teams()[ID1] is None

@@ -277,7 +277,7 @@ def test_export_is_an_xlsx_with_the_import_columns_and_no_formulas(client, db, w
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
     rows = list(sheet.iter_rows())
     assert [c.value for c in rows[0]] == ["id_number", "full_name", "phone", "job_category",
-                                          "hired_on", "education_level"]
+                                          "hired_on", "education_level", "team"]
     assert all(cell.data_type != "f" for row in rows for cell in row)
     names = sorted(row[1].value for row in rows[1:])
     assert names == sorted(["'" + name for name in DANGEROUS_NAMES] + ["张三"])
@@ -291,14 +291,17 @@ def test_exported_roster_imports_back_unchanged(client, db, world):
     # Names starting with = + - @ are exported behind the formula guard "'"; importing the
     # export must read the guard back off (issue 9 item 20: it came back as part of the name).
     names = [f"Worker {n}" for n in range(3)] + DANGEROUS_NAMES
+    teams = ["综采一队", None, "=掘进二队"]  # a team too may need the formula guard
     for n, name in enumerate(names):
-        f.worker(db, world["a"], full_name=name, birth=date(1980 + n, 2, 2))
+        worker = f.worker(db, world["a"], full_name=name, birth=date(1980 + n, 2, 2))
+        worker.team = teams[n % len(teams)]
     db.commit()
 
     def roster() -> list[tuple[object, ...]]:
         with app_db.open_session(write=False) as s:
             return [(w.id_number, w.full_name, w.phone, w.job_category, w.hired_on,
-                     w.education_level) for w in s.scalars(select(Worker).order_by(Worker.id))]
+                     w.education_level, w.team)
+                    for w in s.scalars(select(Worker).order_by(Worker.id))]
 
     before = roster()
     f.login(client, "a.admin")
@@ -364,3 +367,44 @@ def test_confirm_checks_the_file_again(client, db, world):
     assert "1 rows of the file have errors; nothing was imported." in response.text
     assert "This person is on another enterprise&#39;s roster" in response.text
     assert _counts() == counts
+
+
+# --- teams: the worker page and the roster filter -------------------------------------------
+
+def test_worker_page_shows_and_edits_the_team(client, db, world):
+    worker = f.worker(db, world["a"], full_name="张三")
+    mate = f.worker(db, world["a"], full_name="李四", birth=date(1985, 5, 5))
+    mate.team = "掘进二队"
+    db.commit()
+    csrf = f.login(client, "a.admin")
+    page = client.get(f"/workers/{worker.id}")
+    assert '<option value="掘进二队">' in page.text  # the enterprise's teams to pick from
+    too_long = client.post(f"/workers/{worker.id}/team",
+                           data={"csrf_token": csrf, "team": "队" * 61}, follow_redirects=False)
+    assert too_long.status_code == 400
+    assert "The team name is longer than 60 characters." in too_long.text
+    done = client.post(f"/workers/{worker.id}/team",
+                       data={"csrf_token": csrf, "team": "综采一队"}, follow_redirects=False)
+    assert done.status_code == 303
+    shown = client.get(done.headers["location"]).text
+    assert "Team saved." in shown and "<dd>综采一队</dd>" in shown
+    roster = client.get(f"/enterprises/{world['a'].id}", params={"team": "综采一队"}).text
+    assert _roster_rows(roster) == ["张三"]
+    assert '<option value="综采一队" selected>' in roster
+    client.post(f"/workers/{worker.id}/team", data={"csrf_token": csrf, "team": ""})
+    with app_db.open_session(write=False) as s:
+        assert s.get(Worker, worker.id).team is None  # type: ignore[union-attr]
+
+
+def test_a_regulator_sees_the_team_but_cannot_change_it(client, db, world):
+    worker = f.worker(db, world["a"], full_name="张三")
+    worker.team = "通风队"
+    db.commit()
+    csrf = f.login(client, "reg14")
+    page = client.get(f"/workers/{worker.id}")
+    assert "<dd>通风队</dd>" in page.text and 'name="team"' not in page.text
+    refused = client.post(f"/workers/{worker.id}/team",
+                          data={"csrf_token": csrf, "team": "机电队"}, follow_redirects=False)
+    assert refused.status_code in (403, 404)
+    with app_db.open_session(write=False) as s:
+        assert s.get(Worker, worker.id).team == "通风队"  # type: ignore[union-attr]

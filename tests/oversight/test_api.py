@@ -74,7 +74,7 @@ def test_every_page_together_is_the_workbook(client, world):
     assert workbook.headers["content-type"].startswith("application/vnd.openxmlformats")
     book = load_workbook(io.BytesIO(workbook.content))
     rows = list(book.worksheets[0].iter_rows(min_row=2, values_only=True))
-    assert [(r[0], r[6], r[-1]) for r in rows] == \
+    assert [(r[0], r[7], r[-1]) for r in rows] == \
         [(i["worker_id"], i["credited_hours"], i["status"]) for i in items]
     totals = dict(book.worksheets[1].iter_rows(min_row=2, values_only=True))
     assert {k: totals[k] for k in TOTALS} == body["totals"]
