@@ -408,3 +408,16 @@ def test_a_regulator_sees_the_team_but_cannot_change_it(client, db, world):
     assert refused.status_code in (403, 404)
     with app_db.open_session(write=False) as s:
         assert s.get(Worker, worker.id).team == "通风队"  # type: ignore[union-attr]
+
+
+def test_import_preview_shows_teams_only_for_a_file_with_the_team_column(client, world):
+    csrf = f.login(client, "a.admin")
+    assert "<code>team</code>" in client.get(f"/enterprises/{world['a'].id}/import").text
+    plain = _upload(client, world, GOOD_CSV, csrf)
+    assert plain.status_code == 200 and "<th>Team</th>" not in plain.text
+    with_team = GOOD_CSV.replace(b"hired_on\n", b"hired_on,team\n", 1).replace(
+        b"2020-03-01\n", "2020-03-01,综采一队\n".encode()).replace(b"2019-07-15\n",
+                                                                  b"2019-07-15,\n")
+    preview = _upload(client, world, with_team, csrf)
+    assert preview.status_code == 200, preview.text
+    assert "<th>Team</th>" in preview.text and "<td>综采一队</td>" in preview.text
