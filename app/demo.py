@@ -117,11 +117,39 @@ def _enrol_demo_staff(db: Session) -> None:
     staff = list(db.scalars(select(Worker).where(Worker.enterprise_id == jinan.id)
                             .order_by(Worker.id)))
     for course in published:
+        if "worker" not in course.audience_roles:
+            continue
         learning.enrol(db=db, course=course, workers=staff[:1], by=admin)
         if course.code == INDUCTION_CODE:
             underground = [w for w in staff if w.job_category == "general.underground"]
             learning.enrol(db=db, course=course, workers=underground, by=admin,
                            deadline=date.today() + timedelta(days=60))
+
+
+# A supervisory agency ('11': a government organ, GB 32100) whose cadre is the demo regulator.
+AGENCY_NAME = "山西省应急管理厅 矿山安全监督处"
+AGENCY_CODE = make_credit_code(region="14", org_seq=14_000_001, authority="11")
+CADRE_ID = make_resident_id(region="140105", birth=date(1980, 5, 17), sequence=318)
+
+
+def _ensure_cadre(db: Session) -> None:
+    """The Shanxi agency with the demo regulator as a cadre learner, enrolled in the shipped
+    courses offered to supervisory cadres."""
+    admin = accounts.get_by_username(db=db, username="admin")
+    regulator = accounts.get_by_username(db=db, username="regulator")
+    assert admin is not None and regulator is not None
+    agency = db.scalar(select(Enterprise).where(Enterprise.credit_code == AGENCY_CODE))
+    if agency is None:
+        agency = organisations.create_agency(db=db, name=AGENCY_NAME, credit_code=AGENCY_CODE,
+                                             region_code="14", by=admin)
+    cadre = organisations.worker_of_user(db=db, user_id=regulator.id)
+    if cadre is None:
+        cadre = organisations.register_cadre(
+            db=db, agency=agency, user_id=regulator.id, id_number=CADRE_ID,
+            full_name="王监察", job_category="general.safety_manager", by=admin)
+    published, _total = courses.list_courses(db=db, page_size=100, audience="regulator")
+    for course in published:
+        learning.enrol(db=db, course=course, workers=[cadre], by=admin)
 
 
 def _ensure_practicals(db: Session) -> None:
@@ -225,6 +253,7 @@ def load() -> list[tuple[str, str, str, str]]:
         print(line)
     with open_session(write=True) as db:
         _enrol_demo_staff(db)
+        _ensure_cadre(db)
         _ensure_practicals(db)
         _ensure_experts(db)
         # Histories (ledger, exams, practicals, certificates) so the oversight dashboard and the
@@ -233,7 +262,8 @@ def load() -> list[tuple[str, str, str, str]]:
         db.commit()
         return [
             ("admin", "admin", DEMO_PASSWORD, ""),
-            ("regulator", "regulator", DEMO_PASSWORD, "Shanxi (14)"),
+            ("regulator", "regulator", DEMO_PASSWORD,
+             "Shanxi (14); also a supervisory cadre learner of " + AGENCY_NAME),
             ("regulator", "regulator.nm", DEMO_PASSWORD, "Inner Mongolia (15)"),
             ("enterprise_admin", "jinan.admin", DEMO_PASSWORD, jinan.name),
             ("enterprise_admin", "hongtai.admin", DEMO_PASSWORD, hongtai.name),

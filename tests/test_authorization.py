@@ -16,6 +16,7 @@ an entry here fails `test_every_object_scoped_route_has_a_case`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,7 +32,7 @@ from app.accounts.models import Role, User
 from app.models import Base
 from app.organisations import roster
 from app.organisations.models import Enterprise, Worker
-from app.organisations.validators import make_resident_id
+from app.organisations.validators import make_credit_code, make_resident_id
 from tests import factories as f
 
 OUTSIDERS = ("b_admin", "reg_15", "reg_1402", "worker_b")
@@ -146,8 +147,61 @@ _COURSE_FIELDS = {"title_en": "Renamed", "job_category": "general.underground",
                   "kind": "general", "credit_hours": "2", "required_minutes": "5"}
 
 
+# Supervisory agencies (organisations): one in Taiyuan (1401), so a regulator of another
+# prefecture of Shanxi (1402) is an outsider; each cadre registration names a new regulator.
+AGENCY_NAME = "Taiyuan Mine Safety Supervision Office"
+AGENCY_CADRE = "Agency Cadre Zero"
+_cadre_seq = itertools.count(1)
+
+
+def _agency(w: World) -> int:
+    with app_db.open_session(write=True) as s:
+        agency_id = s.scalar(select(Enterprise.id).where(Enterprise.name == AGENCY_NAME))
+        if agency_id is None:
+            agency = Enterprise(name=AGENCY_NAME, credit_code=make_credit_code(
+                region="140100", org_seq=14_010_001, authority="11"), region_code="1401",
+                mine_type="other", kind="agency")
+            s.add(agency)
+            s.flush()
+            login = f.user(s, Role.REGULATOR, username="cadre0", region_code="1401")
+            s.add(Worker(user_id=login.id, enterprise_id=agency.id, full_name=AGENCY_CADRE,
+                         id_number=make_resident_id(region="140105", birth=date(1979, 1, 1),
+                                                    sequence=599),
+                         job_category="general.safety_manager", hired_on=date(2024, 1, 1)))
+            s.commit()
+            agency_id = agency.id
+    return agency_id
+
+
+def _cadre_body(w: World) -> dict[str, Any]:
+    n = next(_cadre_seq)
+    with app_db.open_session(write=True) as s:
+        login = f.user(s, Role.REGULATOR, username=f"cadre{n}", region_code="1401")
+        s.commit()
+        user_id = login.id
+    return {"user_id": user_id, "full_name": f"Cadre {n}", "job_category":
+            "general.safety_manager", "id_number": make_resident_id(
+                region="140105", birth=date(1980, 1, 1), sequence=600 + n)}
+
+
+def _agency_case(url: Callable[[World], str], *, write: bool = False, api: bool = True) -> Case:
+    body = (lambda w: _cadre_body(w)) if write else None
+    form = (lambda w: {k: str(v) for k, v in _cadre_body(w).items()}) if write else None
+    return Case(url=url, allowed=("admin", "reg_14"), refused=("a_admin", "worker_a"),
+                json=body if api else None, data=None if api else form,
+                secrets=lambda w: [AGENCY_NAME, AGENCY_CADRE], shows=not write)
+
+
 ROUTE_CASES: dict[tuple[str, str], Case] = {
     # --- JSON API (bearer token) --------------------------------------------------------------
+    ("GET", "/api/v1/agencies/{agency_id}/cadres"): _agency_case(
+        lambda w: f"/api/v1/agencies/{_agency(w)}/cadres"),
+    ("POST", "/api/v1/agencies/{agency_id}/cadres"): _agency_case(
+        lambda w: f"/api/v1/agencies/{_agency(w)}/cadres", write=True),
+    ("GET", "/agencies/{agency_id}"): _agency_case(
+        lambda w: f"/agencies/{_agency(w)}", api=False),
+    ("POST", "/agencies/{agency_id}/cadres"): _agency_case(
+        lambda w: f"/agencies/{_agency(w)}/cadres", write=True, api=False),
     ("GET", "/api/v1/enterprises/{enterprise_id}"): Case(
         url=lambda w: f"/api/v1/enterprises/{_ent(w)}",
         allowed=("admin", "a_admin", "reg_14"), refused=("worker_a",),

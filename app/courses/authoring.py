@@ -23,12 +23,14 @@ from app.accounts import service as accounts
 from app.accounts.models import User
 from app.courses.models import (
     MARKDOWN_KINDS,
+    Audience,
     Course,
     CourseKind,
     CourseStatus,
     Lesson,
     LessonKind,
     Module,
+    audience_value,
 )
 from app.courses.package import first_heading, image_size, is_equirectangular
 from app.courses.service import archive_older, get_course_or_404
@@ -36,6 +38,7 @@ from app.db import utcnow
 from app.errors import Conflict, Invalid
 from app.exams import bank as exam_bank
 from app.exams import service as exams
+from app.i18n import N_
 from app.i18n import gettext as _
 from app.learning import profiles
 from app.learning import service as learning
@@ -81,6 +84,8 @@ class CourseFields:
     practical_required: bool = False
     description: dict[str, str] = field(default_factory=dict)
     certificate: CertificateFields | None = None  # None: the course issues no certificate
+    # The roles offered the course; None keeps what the course has (workers for a new one).
+    audience: list[str] | None = None
 
 
 @dataclass
@@ -167,10 +172,19 @@ def _check_course(fields: CourseFields, problems: _Problems) -> CourseFields:
     if not 0 <= fields.required_minutes <= 100_000:
         problems.add(["required_minutes"], _("Enter a number of minutes from 0 to 100000."))
     certificate = _check_certificate(fields.certificate, problems)
+    audience = None if fields.audience is None else sorted(set(fields.audience))
+    if audience is None:
+        pass
+    elif not audience:
+        problems.add(["audience"], _("Offer the course to workers, to supervisory cadres, "
+                                     "or to both."))
+    elif not set(audience) <= {a.value for a in Audience}:
+        problems.add(["audience"], _("A course is offered to workers or supervisory cadres "
+                                     "only."))
     return CourseFields(title=title, job_category=fields.job_category, kind=fields.kind,
                         credit_hours=fields.credit_hours, required_minutes=fields.required_minutes,
                         practical_required=bool(fields.practical_required),
-                        description=description, certificate=certificate)
+                        description=description, certificate=certificate, audience=audience)
 
 
 def _check_certificate(fields: CertificateFields | None,
@@ -381,6 +395,7 @@ def create_draft(*, db: Session, code: str, fields: CourseFields, by: User,
                     kind=clean.kind, credit_hours=clean.credit_hours,
                     required_minutes=clean.required_minutes,
                     practical_required=clean.practical_required,
+                    audience=audience_value(clean.audience or [Audience.WORKER.value]),
                     certificate=clean.certificate.as_block() if clean.certificate else None,
                     created_by=by.id, modules=[])
     db.add(course)
@@ -400,7 +415,7 @@ def new_version(*, db: Session, course: Course, by: User, ip: str | None = None)
                    description=dict(course.description or {}), job_category=course.job_category,
                    kind=course.kind, credit_hours=course.credit_hours,
                    required_minutes=course.required_minutes,
-                   practical_required=course.practical_required,
+                   practical_required=course.practical_required, audience=course.audience,
                    certificate=_copy(course.certificate), practical=_copy(course.practical),
                    exam_spec=_copy(course.exam_spec), created_by=by.id, modules=[])
     db.add(draft)
@@ -443,6 +458,8 @@ def update_course(*, db: Session, course: Course, fields: CourseFields, by: User
     course.credit_hours = clean.credit_hours
     course.required_minutes = clean.required_minutes
     course.practical_required = clean.practical_required
+    if clean.audience is not None:
+        course.audience = audience_value(clean.audience)
     course.certificate = _merged_certificate(course.certificate, clean.certificate)
     db.flush()
     _audit(db, "course.draft_updated", course, by, ip)
@@ -707,7 +724,17 @@ def _setting_rows(course: Course | None, exam: Any) -> dict[str, str]:
             _("Class hours"): f"{course.credit_hours:g}",
             _("Practical test"): _("required") if course.practical_required
             else _("not required"),
+            _("Offered to"): audience_label(course.audience_roles),
             **_exam_rows(exam)}
+
+
+AUDIENCE_LABELS = {Audience.WORKER.value: N_("workers"),
+                   Audience.REGULATOR.value: N_("supervisory cadres")}
+
+
+def audience_label(roles: list[str]) -> str:
+    """Who a course is offered to, in words ("workers, supervisory cadres")."""
+    return ", ".join(_(AUDIENCE_LABELS[r]) if r in AUDIENCE_LABELS else r for r in roles)
 
 
 def publish_changes(*, db: Session, course: Course) -> PublishChanges:

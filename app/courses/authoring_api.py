@@ -100,6 +100,7 @@ class CourseCreateIn(_In):
     required_minutes: DbInt = 0
     practical_required: bool = False
     certificate: CertificateIn | None = None
+    audience: list[str] = ["worker"]
 
 
 class CourseUpdateIn(_In):
@@ -111,6 +112,7 @@ class CourseUpdateIn(_In):
     required_minutes: DbInt | None = None
     practical_required: bool | None = None
     certificate: CertificateIn | None = None  # null removes it; left out keeps it
+    audience: list[str] | None = None
 
 
 class ModuleIn(_In):
@@ -181,6 +183,7 @@ class AuthoringCourseSummary(BaseModel):
     credit_hours: float
     required_minutes: int
     practical_required: bool
+    audience: list[str]
     certificate: dict[str, Any] | None
     created_at: datetime
     published_at: datetime | None
@@ -223,7 +226,7 @@ def summary_out(course: Course) -> AuthoringCourseSummary:
         id=course.id, code=course.code, version=course.version, status=course.status,
         title=dict(course.title), job_category=course.job_category, kind=course.kind,
         credit_hours=course.credit_hours, required_minutes=course.required_minutes,
-        practical_required=course.practical_required,
+        practical_required=course.practical_required, audience=course.audience_roles,
         certificate=dict(course.certificate) if course.certificate else None,
         created_at=course.created_at, published_at=course.published_at)
 
@@ -268,6 +271,7 @@ def _fields(course: Course, body: CourseUpdateIn) -> authoring.CourseFields:
                                                              course.credit_hours),
         required_minutes=pick(body.required_minutes, course.required_minutes),
         practical_required=pick(body.practical_required, course.practical_required),
+        audience=pick(body.audience, course.audience_roles),
         certificate=_certificate(body.certificate) if "certificate" in body.model_fields_set
         else authoring.certificate_fields(course))
 
@@ -291,7 +295,7 @@ def create_draft(request: Request, body: CourseCreateIn, db: SessionDep,
             title=body.title, description=body.description, job_category=body.job_category,
             kind=body.kind, credit_hours=body.credit_hours,
             required_minutes=body.required_minutes, practical_required=body.practical_required,
-            certificate=_certificate(body.certificate)))
+            certificate=_certificate(body.certificate), audience=body.audience))
     return course_out(course, db)
 
 

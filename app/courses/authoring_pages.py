@@ -94,7 +94,11 @@ def _course_fields(form: FormData) -> authoring.CourseFields:
         job_category=_text(form, "job_category"), kind=_text(form, "kind"),
         credit_hours=_number(_text(form, "credit_hours") or "0", float, math.nan),
         required_minutes=_number(_text(form, "required_minutes") or "0", int, -1),
-        practical_required=_text(form, "practical_required") == "on", certificate=certificate)
+        practical_required=_text(form, "practical_required") == "on", certificate=certificate,
+        # Unticked boxes are not sent: the marker says the form showed them.
+        audience=[role for role in ("worker", "regulator")
+                  if _text(form, f"audience_{role}") == "on"]
+        if _text(form, "audience_shown") else None)
 
 
 def _certificate_defaults(db: SessionDep) -> dict[str, Any]:
@@ -110,6 +114,8 @@ def _course_values(db: SessionDep, course: Course) -> dict[str, Any]:
         "code": course.code, "job_category": course.job_category, "kind": course.kind,
         "credit_hours": f"{course.credit_hours:g}", "required_minutes": course.required_minutes,
         "practical_required": course.practical_required,
+        "audience_worker": "worker" in course.audience_roles,
+        "audience_regulator": "regulator" in course.audience_roles,
         "issues_certificate": bool(course.certificate), **_certificate_defaults(db)}
     certificate = authoring.certificate_fields(course)
     if certificate is not None:
@@ -126,6 +132,8 @@ def _course_values(db: SessionDep, course: Course) -> dict[str, Any]:
 def _form_values(form: FormData) -> dict[str, Any]:
     values: dict[str, Any] = {key: _text(form, key) for key in form if key != "csrf_token"}
     values["practical_required"] = values.get("practical_required") == "on"
+    for role in ("worker", "regulator"):
+        values[f"audience_{role}"] = values.get(f"audience_{role}") == "on"
     values["issues_certificate"] = values.get("issues_certificate") == "on"
     return values
 
@@ -159,7 +167,8 @@ def author_new(request: Request, db: SessionDep, user: Author) -> Response:
     """The form for a new course draft."""
     return render(request, "authoring/new.html", {
         **_context(), "values": {"credit_hours": "0", "required_minutes": "0",
-                                 **_certificate_defaults(db)}, "errors": {}})
+                                 "audience_worker": True, **_certificate_defaults(db)},
+        "errors": {}})
 
 
 @router.post("/author/new", name="author_create")

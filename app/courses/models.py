@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -36,6 +37,18 @@ class LessonKind(StrEnum):
     CASE = "case"
 
 
+class Audience(StrEnum):
+    """Who a course is offered to: roster workers, supervisory cadres (regulators), or both."""
+
+    WORKER = "worker"
+    REGULATOR = "regulator"
+
+
+def audience_value(roles: Iterable[str]) -> str:
+    """The stored form of an audience: its roles sorted and comma-separated."""
+    return ",".join(sorted(set(roles)))
+
+
 MARKDOWN_KINDS = frozenset({LessonKind.TEXT, LessonKind.CASE})
 
 
@@ -56,6 +69,9 @@ class Course(Base):
     credit_hours: Mapped[float] = mapped_column(Float, default=0)
     required_minutes: Mapped[int] = mapped_column(Integer, default=0)
     practical_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The roles the course is offered to, comma-separated ("regulator,worker"); see audience_roles.
+    audience: Mapped[str] = mapped_column(String(64), default=Audience.WORKER.value,
+                                          server_default=Audience.WORKER.value)
     certificate: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     practical: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     exam_spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -63,6 +79,10 @@ class Course(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
+
+    @property
+    def audience_roles(self) -> list[str]:
+        return [role for role in (self.audience or Audience.WORKER.value).split(",") if role]
 
     modules: Mapped[list[Module]] = relationship(
         lazy="raise", order_by="Module.position", cascade="all, delete-orphan",

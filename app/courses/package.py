@@ -147,6 +147,8 @@ class CourseSpec(_Strict):
     credit_hours: float = Field(ge=0, le=1000)
     required_minutes: int = Field(ge=0, le=100_000)
     practical_required: bool = False
+    # The roles the course is offered to (an extension of the shared package format).
+    audience: list[Literal["worker", "regulator"]] = Field(default=["worker"], min_length=1)
     certificate: CertificateSpec | None = None
     description: dict[str, str] | None = None
     modules: list[ModuleSpec] = Field(min_length=1)
@@ -160,6 +162,13 @@ class CourseSpec(_Strict):
     def _job_category(cls, value: str) -> str:
         if value not in reference.job_category_codes():
             raise ValueError(f"unknown job category {value!r}")
+        return value
+
+    @field_validator("audience")
+    @classmethod
+    def _audience(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("audience names a role twice")
         return value
 
 

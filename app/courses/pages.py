@@ -54,8 +54,10 @@ def course_context() -> dict:
 def catalogue(request: Request, db: SessionDep, user: CurrentUser, paging: PageDep,
               job_category: str = "", kind: str = "") -> Response:
     """Published courses, filtered by job category and kind."""
-    items, total = service.list_courses(db=db, job_category=job_category, kind=kind,
-                                        page=paging.page, page_size=paging.page_size)
+    items, total = service.list_courses(
+        db=db, job_category=job_category, kind=kind, page=paging.page,
+        page_size=paging.page_size,
+        audience=organisations.catalogue_audience(db=db, user=user))
     return render(request, "courses/catalogue.html", {
         **course_context(), "items": items, "total": total, "paging": paging,
         "job_category": job_category, "kind": kind,

@@ -20,6 +20,7 @@ class CourseSummary(BaseModel):
     kind: str
     required_minutes: int
     practical_required: bool
+    audience: list[str]
 
 
 class LessonOut(BaseModel):
@@ -46,7 +47,8 @@ def course_summary(course: Course, locale: str, exam_id: int | None = None) -> C
                          credit_hours=course.credit_hours, exam_id=exam_id,
                          job_category=course.job_category, kind=course.kind,
                          required_minutes=course.required_minutes,
-                         practical_required=course.practical_required)
+                         practical_required=course.practical_required,
+                         audience=course.audience_roles)
 
 
 def lesson_out(lesson: Lesson, locale: str) -> LessonOut:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, defer, selectinload
 from app import media
 from app.accounts import service as accounts
 from app.accounts.models import User
-from app.courses.models import Course, CourseStatus, Lesson, Module
+from app.courses.models import Course, CourseStatus, Lesson, Module, audience_value
 from app.courses.package import LessonData, Package, PackageError, Problem
 from app.db import utcnow
 from app.errors import NotFound
@@ -75,7 +75,7 @@ def _write_course(db: Session, package: Package, by: User | None) -> Course:
         code=spec.code, version=spec.version, status=CourseStatus.PUBLISHED.value,
         title=spec.title, description=spec.description or {}, job_category=spec.job_category,
         kind=spec.kind, credit_hours=spec.credit_hours, required_minutes=spec.required_minutes,
-        practical_required=spec.practical_required,
+        practical_required=spec.practical_required, audience=audience_value(spec.audience),
         certificate=spec.certificate.model_dump() if spec.certificate else None,
         practical=spec.practical.model_dump() if spec.practical else None,
         exam_spec=spec.exam.model_dump() if spec.exam else None,
@@ -144,9 +144,14 @@ def lesson_for_progress(*, db: Session, course_id: int, lesson_id: int) -> Lesso
 
 def list_courses(*, db: Session, code: str = "", job_category: str = "", kind: str = "",
                  statuses: tuple[str, ...] = (CourseStatus.PUBLISHED.value,), query: str = "",
-                 page: int = 1, page_size: int = 25) -> tuple[list[Course], int]:
-    """Courses filtered by code, job category, kind, status and title text."""
+                 page: int = 1, page_size: int = 25,
+                 audience: str = "") -> tuple[list[Course], int]:
+    """Courses filtered by code, job category, kind, status, title text and audience (a role:
+    only courses offered to it)."""
     stmt = select(Course).where(Course.status.in_(statuses))
+    if audience:
+        # Roles are stored comma-separated and no role name contains another.
+        stmt = stmt.where(Course.audience.contains(audience, autoescape=True))
     if code:
         stmt = stmt.where(Course.code == code)
     if job_category:

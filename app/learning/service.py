@@ -86,6 +86,20 @@ def _check_can_enrol(by: User, workers: Sequence[Worker]) -> None:
             raise Forbidden(_("You may only enrol yourself or your own enterprise's staff."))
 
 
+def _check_audience(db: Session, course: Course, workers: Sequence[Worker]) -> None:
+    """Refuse learners the course is not offered to: supervisory cadres (profiles in an
+    agency's roster) need 'regulator' in its audience, roster workers need 'worker'."""
+    roles = organisations.learner_roles(db=db, worker_ids=[w.id for w in workers])
+    offered = set(course.audience_roles)
+    refused = sorted({role for role in roles.values() if role not in offered})
+    if refused == [Role.REGULATOR.value]:
+        raise Conflict(_("This course is not offered to supervisory cadres."),
+                       code="course_not_offered")
+    if refused:
+        raise Conflict(_("This course is offered to supervisory cadres only, not to workers."),
+                       code="course_not_offered")
+
+
 class EnrolOutcome(StrEnum):
     """What enrolling did for one worker."""
 
@@ -139,6 +153,7 @@ def enrol_workers(*, db: Session, course: Course, workers: Sequence[Worker], by:
     keeps all credited time, so nothing is counted twice). A completed enrolment never moves."""
     if course.status != CourseStatus.PUBLISHED.value:
         raise Conflict(_("This course is not open for enrolment."), code="course_not_published")
+    _check_audience(db, course, workers)
     if deadline is not None and deadline < date.today():
         raise Invalid(errors=[{"loc": ["deadline"], "msg": _("The deadline is in the past.")}])
     _check_can_enrol(by, workers)

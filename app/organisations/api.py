@@ -19,10 +19,14 @@ from app.organisations import roster, service
 from app.organisations.deps import (
     ManagedEnterprise,
     ManagedWorker,
+    VisibleAgency,
     VisibleEnterprise,
     VisibleWorker,
 )
 from app.organisations.schemas import (
+    AgencyCreate,
+    AgencyOut,
+    CadreCreate,
     EnterpriseCreate,
     EnterpriseOut,
     ImportOut,
@@ -113,6 +117,41 @@ def list_workers(enterprise: VisibleEnterprise, db: SessionDep, paging: PageDep,
                                         job_category=job_category, team=team,
                                         page=paging.page, page_size=paging.page_size)
     return Page(items=[WorkerOut.of(w) for w in items], total=total)
+
+
+@router.post("/agencies", response_model=AgencyOut, status_code=201)
+def create_agency(request: Request, body: AgencyCreate, db: SessionDep,
+                  by: Annotated[User, Depends(require(Role.ADMIN, Role.REGULATOR))]) -> AgencyOut:
+    """Register a supervisory agency (admins; regulators within their own region)."""
+    agency = service.create_agency(db=db, name=body.name, credit_code=body.credit_code,
+                                   region_code=body.region_code, by=by, ip=client_ip(request))
+    return AgencyOut.model_validate(agency)
+
+
+@router.get("/agencies", response_model=list[AgencyOut])
+def list_agencies(db: SessionDep,
+                  user: Annotated[User, Depends(require(Role.ADMIN, Role.REGULATOR))]
+                  ) -> list[AgencyOut]:
+    """The supervisory agencies within the caller's jurisdiction."""
+    return [AgencyOut.model_validate(a) for a in service.list_agencies(db=db, user=user)]
+
+
+@router.get("/agencies/{agency_id}/cadres", response_model=list[WorkerOut])
+def list_cadres(agency: VisibleAgency, db: SessionDep) -> list[WorkerOut]:
+    """The learner profiles of the agency's supervisory cadres."""
+    return [WorkerOut.of(w) for w in service.list_cadres(db=db, agency_id=agency.id)]
+
+
+@router.post("/agencies/{agency_id}/cadres", response_model=WorkerOut, status_code=201)
+def register_cadre(request: Request, agency: VisibleAgency, body: CadreCreate, db: SessionDep,
+                   user: CurrentUser) -> WorkerOut:
+    """Give a regulator user a learner profile in the agency's roster (its workers.id is then
+    used for enrolments, study time, hours and exams like any worker's)."""
+    cadre = service.register_cadre(db=db, agency=agency, user_id=body.user_id,
+                                   id_number=body.id_number, full_name=body.full_name,
+                                   job_category=body.job_category, by=user,
+                                   ip=client_ip(request))
+    return WorkerOut.of(cadre)
 
 
 @router.get("/workers/{worker_id}", response_model=WorkerOut)

@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.accounts.deps import CurrentUser
+from app.accounts.models import Role
 from app.db import SessionDep
 from app.errors import Forbidden, NotFound
 from app.i18n import gettext as _
 from app.organisations import service
-from app.organisations.models import Enterprise, Worker
+from app.organisations.models import Enterprise, EnterpriseKind, Worker
 
 
 def visible_enterprise(enterprise_id: int, user: CurrentUser, db: SessionDep) -> Enterprise:
@@ -55,3 +56,17 @@ def managed_worker(worker: VisibleWorker, user: CurrentUser) -> Worker:
 
 
 ManagedWorker = Annotated[Worker, Depends(managed_worker)]
+
+
+def visible_agency(agency_id: int, user: CurrentUser, db: SessionDep) -> Enterprise:
+    """A supervisory agency within the user's jurisdiction (admins; regulators of its region);
+    404 otherwise, as for enterprises."""
+    agency = db.get(Enterprise, agency_id)
+    if agency is None or agency.kind != EnterpriseKind.AGENCY.value or \
+            not user.has_role(Role.ADMIN, Role.REGULATOR) or \
+            not service.can_see_enterprise(user, agency):
+        raise NotFound(_("No such agency."))
+    return agency
+
+
+VisibleAgency = Annotated[Enterprise, Depends(visible_agency)]

@@ -28,7 +28,16 @@ class Region(Base):
     name_zh: Mapped[str] = mapped_column(String(100))
 
 
+class EnterpriseKind(StrEnum):
+    ENTERPRISE = "enterprise"
+    # A supervisory agency: its roster holds supervisory cadres (regulator users) as learners.
+    AGENCY = "agency"
+
+
 class Enterprise(Base):
+    """A mining enterprise, or (kind 'agency') a supervisory agency whose roster holds the
+    learner profiles of its supervisory cadres; agencies have credit codes too (GB 32100)."""
+
     __tablename__ = "enterprises"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +46,8 @@ class Enterprise(Base):
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     mine_type: Mapped[str] = mapped_column(String(20))
     above_designated_size: Mapped[bool] = mapped_column(Boolean, default=False)
+    kind: Mapped[str] = mapped_column(String(16), default=EnterpriseKind.ENTERPRISE.value,
+                                      server_default=EnterpriseKind.ENTERPRISE.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

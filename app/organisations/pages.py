@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.accounts.api import client_ip
-from app.accounts.deps import AdminUser, CurrentUser, page_guard
-from app.accounts.models import Role
+from app.accounts.deps import AdminUser, CurrentUser, page_guard, require
+from app.accounts.models import Role, User
 from app.courses import service as courses
 from app.db import ReadOnlyRequest, SessionDep, begin_write
 from app.errors import AppError, Invalid
@@ -22,15 +22,17 @@ from app.organisations.api import parse_upload, read_upload
 from app.organisations.deps import (
     ManagedEnterprise,
     ManagedWorker,
+    VisibleAgency,
     VisibleEnterprise,
     VisibleWorker,
 )
-from app.organisations.models import MineType, RosterUpload
-from app.organisations.schemas import EnterpriseCreate
+from app.organisations.models import Enterprise, MineType, RosterUpload
+from app.organisations.schemas import AgencyCreate, CadreCreate, EnterpriseCreate
 from app.pagination import PageDep
 from app.web import flash, form_dict, form_errors, redirect, render
 
 router = APIRouter(dependencies=[Depends(page_guard)], include_in_schema=False)
+StaffUser = Annotated[User, Depends(require(Role.ADMIN, Role.REGULATOR))]
 
 MINE_TYPE_LABELS = {
     MineType.COAL.value: N_("Coal mine"),
@@ -103,6 +105,86 @@ async def enterprise_create(request: Request, db: SessionDep, admin: AdminUser) 
     return redirect(request.url_for("enterprise", enterprise_id=enterprise.id).path)
 
 
+def _agencies_page(request: Request, db: SessionDep, user: User, values: dict,
+                   errors: dict, status_code: int = 200) -> Response:
+    items = service.list_agencies(db=db, user=user)
+    names = service.region_names(db=db, codes={a.region_code for a in items})
+    return render(request, "organisations/agencies.html", {
+        **_context(), "items": items, "region_map": names, "values": values, "errors": errors,
+        "regions": service.list_regions(db=db),
+        "staff": service.staff_counts(db=db, enterprise_ids=[a.id for a in items])},
+        status_code=status_code)
+
+
+@router.get("/agencies", name="agencies")
+def agencies(request: Request, db: SessionDep, user: StaffUser) -> Response:
+    """Supervisory agencies in the user's jurisdiction, and the form registering one."""
+    return _agencies_page(request, db, user, {"region_code": user.region_code or ""}, {})
+
+
+@router.post("/agencies", name="agency_create")
+async def agency_create(request: Request, db: SessionDep, user: StaffUser) -> Response:
+    """Register a supervisory agency from the form."""
+    values = form_dict(await request.form())
+    try:
+        body = AgencyCreate.model_validate(values)
+        agency = service.create_agency(db=db, name=body.name, credit_code=body.credit_code,
+                                       region_code=body.region_code, by=user,
+                                       ip=client_ip(request))
+    except (ValidationError, Invalid, AppError) as exc:
+        if isinstance(exc, ValidationError):
+            errors = form_errors(exc.errors())  # type: ignore[arg-type]
+        elif isinstance(exc, Invalid):
+            errors = form_errors(exc.errors)
+        else:
+            errors = {"credit_code": exc.message}
+        return _agencies_page(request, db, user, values, errors, status_code=400)
+    flash(request, _("Agency {name} registered.").format(name=agency.name))
+    return redirect(request.url_for("agency", agency_id=agency.id).path)
+
+
+def _agency_page(request: Request, db: SessionDep, user: User, agency: Enterprise,
+                 values: dict, errors: dict, status_code: int = 200) -> Response:
+    regions = service.region_names(db=db, codes={agency.region_code, agency.region_code[:2]})
+    return render(request, "organisations/agency.html", {
+        **_context(), "agency": agency, "regions": regions, "values": values,
+        "errors": errors, "cadres": service.list_cadres(db=db, agency_id=agency.id),
+        "candidates": service.cadre_candidates(db=db, agency=agency, by=user)},
+        status_code=status_code)
+
+
+@router.get("/agencies/{agency_id}", name="agency")
+def agency_detail(request: Request, db: SessionDep, user: CurrentUser,
+                  agency: VisibleAgency) -> Response:
+    """An agency's supervisory cadres (their learner profiles) and the form registering one."""
+    return _agency_page(request, db, user, agency,
+                        {"job_category": "general.safety_manager"}, {})
+
+
+@router.post("/agencies/{agency_id}/cadres", name="cadre_create")
+async def cadre_create(request: Request, db: SessionDep, user: CurrentUser,
+                       agency: VisibleAgency) -> Response:
+    """Register a regulator user as a supervisory cadre (a learner) of the agency."""
+    values = form_dict(await request.form())
+    try:
+        body = CadreCreate.model_validate(values)
+        cadre = service.register_cadre(db=db, agency=agency, user_id=body.user_id,
+                                       id_number=body.id_number, full_name=body.full_name,
+                                       job_category=body.job_category, by=user,
+                                       ip=client_ip(request))
+    except (ValidationError, Invalid, AppError) as exc:
+        if isinstance(exc, ValidationError):
+            errors = form_errors(exc.errors())  # type: ignore[arg-type]
+        elif isinstance(exc, Invalid):
+            errors = form_errors(exc.errors)
+        else:
+            errors = {"user_id": exc.message}
+        return _agency_page(request, db, user, agency, values, errors, status_code=400)
+    flash(request, _("{name} is registered as a supervisory cadre and can now enrol in "
+                     "courses offered to cadres.").format(name=cadre.full_name))
+    return redirect(request.url_for("agency", agency_id=agency.id).path)
+
+
 @router.get("/enterprises/{enterprise_id}", name="enterprise")
 def enterprise_detail(request: Request, db: SessionDep, user: CurrentUser,
                       enterprise: VisibleEnterprise, paging: PageDep, q: str = "",
@@ -116,7 +198,9 @@ def enterprise_detail(request: Request, db: SessionDep, user: CurrentUser,
                                                  enterprise.region_code[:2],
                                                  enterprise.region_code[:4]})
     can_manage = service.can_manage_enterprise(user, enterprise.id)
-    published = courses.list_courses(db=db, page_size=200)[0] if can_manage else []
+    audience = "regulator" if enterprise.kind == "agency" else "worker"
+    published = courses.list_courses(db=db, page_size=200, audience=audience)[0] \
+        if can_manage else []
     locale = get_locale()
     context = {**_context(), "enterprise": enterprise, "workers": workers, "total": total,
                "paging": paging, "q": q, "job_category": job_category, "regions": regions,

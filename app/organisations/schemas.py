@@ -6,6 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.bounds import Id
 from app.organisations import validators
 from app.organisations.models import Enterprise, MineType, Worker
 
@@ -18,6 +19,33 @@ class EnterpriseCreate(BaseModel):
     region_code: str = Field(min_length=1, max_length=12)
     mine_type: MineType
     above_designated_size: bool = False
+
+
+class AgencyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    credit_code: str = Field(min_length=1, max_length=40)
+    region_code: str = Field(min_length=1, max_length=12)
+
+
+class AgencyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    credit_code: str
+    region_code: str
+    kind: str
+
+
+class CadreCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: Id
+    id_number: str = Field(min_length=1, max_length=40)
+    full_name: str = Field(min_length=1, max_length=100)
+    job_category: str = Field(default="general.safety_manager", max_length=40)
 
 
 class EnterpriseOut(BaseModel):

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from app.accounts import service as accounts
-from app.accounts.models import Role, User
+from app.accounts.models import Role, User, UserRole
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.i18n import gettext as _
 from app.organisations import reference, validators
-from app.organisations.models import Enterprise, MineType, Region, Worker
+from app.organisations.models import Enterprise, EnterpriseKind, MineType, Region, Worker
 from app.organisations.roster import TEAM_MAX_LENGTH, clean_team
 from app.pagination import LIKE_ESCAPE, like_pattern
 
@@ -118,8 +120,10 @@ def get_enterprise_or_404(*, db: Session, enterprise_id: int) -> Enterprise:
 
 def create_enterprise(*, db: Session, name: str, credit_code: str, region_code: str,
                       mine_type: str, above_designated_size: bool, by: User,
-                      ip: str | None = None) -> Enterprise:
-    """Register an enterprise; its unified social credit code must pass GB 32100."""
+                      ip: str | None = None,
+                      kind: str = EnterpriseKind.ENTERPRISE.value) -> Enterprise:
+    """Register an enterprise (or, with kind 'agency', a supervisory agency); its unified
+    social credit code must pass GB 32100."""
     errors = []
     code = credit_code.strip().upper()
     problem = validators.credit_code_problem(code)
@@ -143,10 +147,11 @@ def create_enterprise(*, db: Session, name: str, credit_code: str, region_code: 
         raise Conflict(_("An enterprise with credit code {code} is already registered.").format(
             code=code), code="credit_code_taken")
     enterprise = Enterprise(name=name.strip(), credit_code=code, region_code=region or "",
-                            mine_type=mine_type, above_designated_size=above_designated_size)
+                            mine_type=mine_type, above_designated_size=above_designated_size,
+                            kind=kind)
     db.add(enterprise)
     db.flush()
-    accounts.record_audit(db=db, action="enterprise.created", actor=by, object_type="enterprise",
+    accounts.record_audit(db=db, action=f"{kind}.created", actor=by, object_type="enterprise",
                           object_id=enterprise.id, enterprise_id=enterprise.id,
                           region_code=enterprise.region_code, ip=ip,
                           detail={"name": enterprise.name, "credit_code": code})
@@ -156,7 +161,8 @@ def create_enterprise(*, db: Session, name: str, credit_code: str, region_code: 
 def list_enterprises(*, db: Session, user: User, query: str = "", page: int = 1,
                      page_size: int = 25) -> tuple[list[Enterprise], int]:
     """The enterprises `user` may see, optionally searched by name or credit code."""
-    stmt = select(Enterprise).where(enterprise_scope(user))
+    stmt = select(Enterprise).where(enterprise_scope(user),
+                                    Enterprise.kind == EnterpriseKind.ENTERPRISE.value)
     if query.strip():
         like = like_pattern(query.strip())
         stmt = stmt.where(or_(Enterprise.name.ilike(like, escape=LIKE_ESCAPE),
@@ -257,3 +263,119 @@ def set_worker_password(*, db: Session, worker: Worker, password: str, by: User,
         raise Forbidden(_("This login also has staff roles; only an administrator may set "
                           "its password."))
     accounts.reset_password(db=db, user=user, password=password, by=by, ip=ip)
+
+
+# --- supervisory agencies and their cadres (learners too) -------------------------------------
+
+def learner_roles(*, db: Session, worker_ids: list[int]) -> dict[int, str]:
+    """Each learner's role for course audiences: 'regulator' for a supervisory cadre (a profile
+    in an agency's roster), 'worker' for everyone on an enterprise roster."""
+    if not worker_ids:
+        return {}
+    rows = db.execute(select(Worker.id, Enterprise.kind).join(
+        Enterprise, Enterprise.id == Worker.enterprise_id).where(Worker.id.in_(worker_ids)))
+    return {worker_id: Role.REGULATOR.value if kind == EnterpriseKind.AGENCY.value
+            else Role.WORKER.value for worker_id, kind in rows}
+
+
+def learner_role(worker: Worker) -> str:
+    """learner_roles for one worker whose enterprise is loaded."""
+    return Role.REGULATOR.value if worker.enterprise.kind == EnterpriseKind.AGENCY.value \
+        else Role.WORKER.value
+
+
+def create_agency(*, db: Session, name: str, credit_code: str, region_code: str, by: User,
+                  ip: str | None = None) -> Enterprise:
+    """Register a supervisory agency (admins anywhere, regulators within their region)."""
+    if not by.has_role(Role.ADMIN):
+        region = clean_region_code(db=db, value=region_code)
+        if not (by.has_role(Role.REGULATOR) and by.region_code and region
+                and region.startswith(by.region_code)):
+            raise Invalid(errors=[{"loc": ["region_code"], "msg": _(
+                "You may register agencies of your own region only.")}])
+    return create_enterprise(db=db, name=name, credit_code=credit_code,
+                             region_code=region_code, mine_type=MineType.OTHER.value,
+                             above_designated_size=False, by=by, ip=ip,
+                             kind=EnterpriseKind.AGENCY.value)
+
+
+def list_agencies(*, db: Session, user: User) -> list[Enterprise]:
+    """The supervisory agencies within the user's jurisdiction, by region and name."""
+    return list(db.scalars(select(Enterprise).where(
+        enterprise_scope(user), Enterprise.kind == EnterpriseKind.AGENCY.value)
+        .order_by(Enterprise.region_code, Enterprise.name)))
+
+
+def list_cadres(*, db: Session, agency_id: int) -> list[Worker]:
+    """The learner profiles of an agency's supervisory cadres, by name."""
+    return list(db.scalars(select(Worker).where(Worker.enterprise_id == agency_id)
+                           .order_by(Worker.full_name, Worker.id)))
+
+
+def register_cadre(*, db: Session, agency: Enterprise, user_id: int, id_number: str,
+                   full_name: str, job_category: str, by: User,
+                   ip: str | None = None) -> Worker:
+    """Give a regulator user a learner profile in an agency's roster, so it enrols, studies and
+    is credited hours like any worker. The user must be a regulator of the agency's province
+    and within the registering user's jurisdiction."""
+    errors: list[dict[str, object]] = []
+    target = accounts.get_user(db=db, user_id=user_id)
+    if target is None or not (by.has_role(Role.ADMIN) or (
+            target.region_code and by.region_code
+            and target.region_code.startswith(by.region_code))):
+        errors.append({"loc": ["user_id"], "msg": _("No such regulator user.")})
+    elif not target.has_role(Role.REGULATOR):
+        errors.append({"loc": ["user_id"], "msg": _(
+            "Only a regulator user can be registered as a supervisory cadre.")})
+    elif not (target.region_code or "").startswith(agency.region_code[:2]):
+        errors.append({"loc": ["user_id"], "msg": _(
+            "The regulator works in another province than the agency.")})
+    number = validators.normalise_resident_id(id_number)
+    problem = validators.resident_id_problem(number)
+    if problem is not None:
+        template, params = problem
+        errors.append({"loc": ["id_number"], "msg": _(template).format(**params)})
+    name = full_name.strip()
+    if not name or len(name) > 100:
+        errors.append({"loc": ["full_name"], "msg": _("Enter the full name (at most 100 "
+                                                      "characters).")})
+    if job_category not in reference.job_category_codes():
+        errors.append({"loc": ["job_category"], "msg": _("Choose a job category from the list.")})
+    if errors:
+        raise Invalid(errors=errors)
+    if db.scalar(select(Worker.id).where(Worker.user_id == user_id)) is not None:
+        raise Conflict(_("This user already has a learner profile."), code="already_a_learner")
+    if db.scalar(select(Worker.id).where(Worker.id_number == number)) is not None:
+        raise Conflict(_("A learner with this ID number is already registered."),
+                       code="id_number_taken")
+    cadre = Worker(user_id=user_id, enterprise_id=agency.id, id_number=number, full_name=name,
+                   job_category=job_category, hired_on=date.today())
+    db.add(cadre)
+    db.flush()
+    accounts.record_audit(db=db, action="cadre.registered", actor=by, object_type="worker",
+                          object_id=cadre.id, enterprise_id=agency.id,
+                          region_code=agency.region_code, ip=ip,
+                          detail={"user_id": user_id, "agency": agency.name})
+    return cadre
+
+
+def cadre_candidates(*, db: Session, agency: Enterprise, by: User) -> list[User]:
+    """Regulator users who may be registered as cadres of the agency: of its province, within
+    `by`'s jurisdiction, without a learner profile yet (for the registration form)."""
+    stmt = (select(User).join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == Role.REGULATOR.value, User.is_active.is_(True),
+                   User.region_code.startswith(agency.region_code[:2], autoescape=True),
+                   User.id.not_in(select(Worker.user_id)))
+            .order_by(User.region_code, User.username))
+    if not by.has_role(Role.ADMIN):
+        stmt = stmt.where(User.region_code.startswith(by.region_code or "\x00",
+                                                      autoescape=True))
+    return list(db.scalars(stmt))
+
+
+def catalogue_audience(*, db: Session, user: User) -> str:
+    """The course audience a user's catalogue shows: its learner profile's role (workers see
+    courses offered to workers, supervisory cadres those offered to regulators); '' (every
+    course) for staff without a learner profile."""
+    worker = worker_of_user(db=db, user_id=user.id)
+    return learner_role(worker) if worker is not None else ""

@@ -29,7 +29,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -41,7 +40,7 @@ from app.i18n import LOCAL_TZ, N_
 from app.learning import profiles
 from app.learning.models import Enrolment, EnrolmentStatus, StudyMode
 from app.organisations import reference
-from app.organisations.models import Enterprise, Worker
+from app.organisations.models import Enterprise, EnterpriseKind, Worker
 from app.oversight.models import StudyHours
 
 # A valid certificate whose expiry or review falls within this many days counts as expiring
@@ -177,16 +176,21 @@ def scope_of_enterprise(enterprise_id: int) -> ColumnElement[bool]:
 
 
 def region_condition(region: str | None) -> ColumnElement[bool]:
-    """Condition on Enterprise: enterprises of a region (prefix match), or all with None."""
+    """Condition on Enterprise: enterprises of a region (prefix match), or all with None.
+    Supervisory agencies (kind 'agency', whose rosters hold cadres) are never enterprises here."""
+    is_enterprise = Enterprise.kind != EnterpriseKind.AGENCY.value
     if not region:
-        return true()
-    return Enterprise.region_code.startswith(region, autoescape=True)
+        return is_enterprise
+    return and_(Enterprise.region_code.startswith(region, autoescape=True), is_enterprise)
 
 
 def scope_of_region(region: str | None) -> ColumnElement[bool]:
-    """Condition on Worker: the workers of every enterprise of a region (None: everywhere)."""
+    """Condition on Worker: the workers of every enterprise of a region (None: everywhere);
+    supervisory cadres (in agencies' rosters) are not counted."""
     if not region:
-        return true()
+        # Agencies are few: leaving their rosters out is cheaper than listing every enterprise.
+        return Worker.enterprise_id.not_in(
+            select(Enterprise.id).where(Enterprise.kind == EnterpriseKind.AGENCY.value))
     return Worker.enterprise_id.in_(select(Enterprise.id).where(region_condition(region)))
 
 
