@@ -2,6 +2,11 @@
 
     .venv/bin/python bench/oversight.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/oversight.py --workers 20000          # SQLite, a smaller run
+    .venv/bin/python bench/oversight.py --reuse --database-url postgresql+psycopg://postgres@127.0.0.1:5432/pithead_bench_keep
+
+With --reuse the URL names the database itself: it is migrated to the newest schema, filled only
+when it holds no workers yet, and kept afterwards, so later runs skip the few minutes of
+generating (drop it yourself when done).
 
 Generates `--workers` workers (default 200,000, about a million enrolments; bench/generate.py)
 in a scratch database, starts Pithead (two uvicorn processes, production settings) and times,
@@ -14,6 +19,7 @@ answer under 1 s. Prints row counts, then per request the cold time, median and 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -31,8 +37,8 @@ TARGET_SECONDS = 1.0
 
 
 def _users(url: str) -> tuple[int, str]:
-    """A Shanxi regulator and an admin with the bench password; the province's largest
-    enterprise (id) and the province code."""
+    """A Shanxi regulator and an admin with the bench password (unless an earlier run made
+    them); the province's largest enterprise (id) and the province code."""
     from sqlalchemy import func, select
 
     from app.accounts.models import Role, User, UserRole
@@ -44,11 +50,15 @@ def _users(url: str) -> tuple[int, str]:
     try:
         with open_session(write=True, engine=engine) as db:
             password = hash_password(PASSWORD)
-            db.add_all([User(username="bench-regulator", full_name="Bench Regulator",
-                             password_hash=password, region_code="14",
-                             roles=[UserRole(role=Role.REGULATOR.value)]),
-                        User(username="bench-admin", full_name="Bench Admin",
-                             password_hash=password, roles=[UserRole(role=Role.ADMIN.value)])])
+            existing = set(db.scalars(select(User.username).where(
+                User.username.in_(("bench-regulator", "bench-admin")))))
+            users = [User(username="bench-regulator", full_name="Bench Regulator",
+                          password_hash=password, region_code="14",
+                          roles=[UserRole(role=Role.REGULATOR.value)]),
+                     User(username="bench-admin", full_name="Bench Admin",
+                          password_hash=password, roles=[UserRole(role=Role.ADMIN.value)])]
+            # --reuse: an earlier run made them (with the same password)
+            db.add_all([user for user in users if user.username not in existing])
             largest = db.execute(
                 select(Worker.enterprise_id, func.count()).join(
                     Enterprise, Enterprise.id == Worker.enterprise_id)
@@ -76,6 +86,28 @@ def _time(url: str, token: str) -> tuple[float, int, int]:
     return time.perf_counter() - started, status, len(body)
 
 
+def _has_workers(url: str) -> bool:
+    """Migrate `url` to the newest schema; whether it holds workers already (--reuse)."""
+    from sqlalchemy import create_engine, inspect, select
+
+    from app import schema
+    from app.organisations.models import Worker
+
+    engine = create_engine(url)
+    try:
+        if "workers" not in inspect(engine).get_table_names():
+            return False
+    finally:
+        engine.dispose()
+    schema.upgrade(url)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(select(Worker.id).limit(1)) is not None
+    finally:
+        engine.dispose()
+
+
 def _counts(url: str) -> str:
     from sqlalchemy import func, select
 
@@ -101,12 +133,22 @@ def main() -> None:
                              "default SQLite in a temporary directory")
     parser.add_argument("--workers", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--reuse", action="store_true",
+                        help="use the database --database-url names as it is (generated only "
+                             "when empty) and keep it")
     args = parser.parse_args()
-    with scratch_database(args.database_url) as url:
+    if args.reuse and not args.database_url:
+        parser.error("--reuse needs --database-url naming the database to keep")
+    databases = (contextlib.nullcontext(args.database_url) if args.reuse
+                 else scratch_database(args.database_url))
+    with databases as url:
         print(f"database: {describe_url(url)}")
         started = time.perf_counter()
-        generate(url, workers=args.workers, enterprises=None, seed=1)
-        print(f"generated in {time.perf_counter() - started:.0f} s: {_counts(url)}")
+        if args.reuse and _has_workers(url):
+            print(f"reused: {_counts(url)}")
+        else:
+            generate(url, workers=args.workers, enterprises=None, seed=1)
+            print(f"generated in {time.perf_counter() - started:.0f} s: {_counts(url)}")
         enterprise_id, province = _users(url)
         if url.startswith("postgresql"):
             from sqlalchemy import create_engine, text

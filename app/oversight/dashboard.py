@@ -5,11 +5,21 @@ statements, whatever the region's size); definitions in docs/oversight.md."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, distinct, extract, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Role, User
@@ -21,7 +31,7 @@ from app.organisations import service as organisations
 from app.organisations.models import Enterprise, Region, Worker
 from app.oversight import compliance
 from app.oversight.compliance import Period, Rules, Totals
-from app.oversight.models import StudyHours
+from app.oversight.models import StudyHoursEnterprise
 from app.practicals.models import Booking, BookingStatus
 
 
@@ -167,64 +177,102 @@ def _by_enterprise(db: Session, statement: Any) -> dict[int, tuple[Any, ...]]:
     return {row[0]: tuple(row[1:]) for row in db.execute(statement)}
 
 
-def _activity(db: Session, scope: ColumnElement[bool],
-              p: Period) -> dict[tuple[int, str], dict[str, int]]:
+def _activity(db: Session, scope: ColumnElement[bool], p: Period,
+              issued_by_month: dict[int, int]) -> dict[tuple[int, str], dict[str, int]]:
     """Theory attempts, practical results, certificates issued / suspended / revoked in the
-    period, by (enterprise, job category) of the worker: five statements."""
-    out: dict[tuple[int, str], dict[str, int]] = {}
-    group: Any = (Worker.enterprise_id, Worker.job_category)
-
-    def put(rows: Iterable[Any], *names: str) -> None:
-        for enterprise_id, category, *values in rows:
-            bucket = out.setdefault((enterprise_id, category), {})
-            for name, value in zip(names, values, strict=True):
-                bucket[name] = bucket.get(name, 0) + int(value or 0)
-
-    put(db.execute(select(*group, func.count(),
-                          func.sum(case((Attempt.passed.is_(True), 1), else_=0)))
-                   .select_from(Attempt).join(Worker, Worker.id == Attempt.worker_id)
-                   .where(scope, Attempt.status == AttemptStatus.SUBMITTED.value,
-                          Attempt.submitted_at >= p.start_at, Attempt.submitted_at < p.end_at)
-                   .group_by(*group)), "theory_attempts", "theory_passed")
+    period, by (enterprise, job category) of the worker, in one statement: the five kinds of
+    event as one UNION ALL of (worker, kind, month, passed), joined to the region's workers
+    once (five joins of the whole workforce cost more than the events themselves). Adds the
+    certificates issued per month to `issued_by_month`."""
+    zero, one = literal(0), literal(1)
     results = (BookingStatus.PASSED.value, BookingStatus.FAILED.value)
-    put(db.execute(select(*group, func.count(),
-                          func.sum(case((Booking.status == BookingStatus.PASSED.value, 1),
-                                        else_=0)))
-                   .select_from(Booking).join(Worker, Worker.id == Booking.worker_id)
-                   .where(scope, Booking.status.in_(results),
-                          Booking.result_at >= p.start_at, Booking.result_at < p.end_at)
-                   .group_by(*group)), "practical_results", "practical_passed")
-    put(db.execute(select(*group, func.count())
-                   .select_from(Certificate).join(Worker, Worker.id == Certificate.worker_id)
-                   .where(scope, Certificate.issued_on >= p.start,
-                          Certificate.issued_on <= p.end)
-                   .group_by(*group)), "certificates_issued")
-    for kind in ("suspended", "revoked"):
-        put(db.execute(select(*group, func.count(distinct(CertificateEvent.certificate_id)))
-                       .select_from(CertificateEvent)
-                       .join(Certificate, Certificate.id == CertificateEvent.certificate_id)
-                       .select_from(Certificate).join(Worker, Worker.id == Certificate.worker_id)
-                       .where(scope, CertificateEvent.kind == kind,
-                              CertificateEvent.at >= p.start_at, CertificateEvent.at < p.end_at)
-                       .group_by(*group)), f"certificates_{kind}")
+    # A certificate suspended (or revoked) twice in the year counts once.
+    events = (select(CertificateEvent.certificate_id.label("certificate_id"),
+                     CertificateEvent.kind.label("kind"))
+              .where(CertificateEvent.kind.in_(("suspended", "revoked")),
+                     CertificateEvent.at >= p.start_at, CertificateEvent.at < p.end_at)
+              .distinct().subquery("events"))
+    happened = union_all(
+        select(Attempt.worker_id.label("worker_id"), literal("theory").label("kind"),
+               zero.label("month"), case((Attempt.passed.is_(True), 1), else_=0).label("ok"))
+        .where(Attempt.status == AttemptStatus.SUBMITTED.value,
+               Attempt.submitted_at >= p.start_at, Attempt.submitted_at < p.end_at),
+        select(Booking.worker_id, literal("practical"), zero,
+               case((Booking.status == BookingStatus.PASSED.value, 1), else_=0))
+        .where(Booking.status.in_(results), Booking.result_at >= p.start_at,
+               Booking.result_at < p.end_at),
+        select(Certificate.worker_id, literal("issued"),
+               cast(extract("month", Certificate.issued_on), Integer), zero)
+        .where(Certificate.issued_on >= p.start, Certificate.issued_on <= p.end),
+        select(Certificate.worker_id, events.c.kind, zero, one)
+        .join(Certificate, Certificate.id == events.c.certificate_id),
+    ).subquery("happened")
+    names = {"theory": ("theory_attempts", "theory_passed"),
+             "practical": ("practical_results", "practical_passed"),
+             "issued": ("certificates_issued", None),
+             "suspended": ("certificates_suspended", None),
+             "revoked": ("certificates_revoked", None)}
+    out: dict[tuple[int, str], dict[str, int]] = {}
+    for enterprise_id, category, kind, month, count, passed in db.execute(
+            select(Worker.enterprise_id, Worker.job_category, happened.c.kind,
+                   happened.c.month, func.count(), func.sum(happened.c.ok))
+            .select_from(happened).join(Worker, Worker.id == happened.c.worker_id)
+            .where(scope)
+            .group_by(Worker.enterprise_id, Worker.job_category, happened.c.kind,
+                      happened.c.month)):
+        bucket = out.setdefault((enterprise_id, category), {})
+        counted, passes = names[kind]
+        bucket[counted] = bucket.get(counted, 0) + int(count)
+        if passes:
+            bucket[passes] = bucket.get(passes, 0) + int(passed or 0)
+        if kind == "issued":
+            issued_by_month[int(month)] = issued_by_month.get(int(month), 0) + int(count)
     return out
 
 
-def _months(db: Session, scope: ColumnElement[bool], p: Period, r: Rules) -> list[MonthLine]:
-    """Certificates issued and hours credited per month (two statements)."""
-    issued = {int(month): int(count) for month, count in db.execute(
-        select(extract("month", Certificate.issued_on), func.count())
-        .select_from(Certificate).join(Worker, Worker.id == Certificate.worker_id)
-        .where(scope, Certificate.issued_on >= p.start, Certificate.issued_on <= p.end)
-        .group_by(extract("month", Certificate.issued_on)))}
+def _compliance(db: Session, scope: ColumnElement[bool], p: Period,
+                r: Rules) -> tuple[dict[int, Totals], dict[str, tuple[int, int]]]:
+    """The compliance totals of every enterprise in `scope` and the special-operations
+    workforce by job category (workers, certified), from one pass over the per-worker rows
+    grouped by enterprise, job category and status: the same figures as
+    compliance.totals_by_enterprise and compliance.special_workforce, which would each
+    rank the region's certificates again."""
+    rows = compliance.worker_rows(db=db, scope=scope, period=p, rules=r).subquery("rows")
+    base: dict[int, Totals] = {}
+    per_category: dict[str, tuple[int, int]] = {}
+    for enterprise_id, category, status, count, centi, special, certified in db.execute(
+            select(rows.c.enterprise_id, rows.c.job_category, rows.c.status, func.count(),
+                   func.sum(rows.c.credited_centi), func.sum(rows.c.special),
+                   func.sum(rows.c.certified))
+            .group_by(rows.c.enterprise_id, rows.c.job_category, rows.c.status)):
+        totals = base.setdefault(enterprise_id, Totals())
+        special, certified = int(special or 0), int(certified or 0)
+        totals.workers += count
+        totals.by_status[status] += count
+        totals.credited_centi += int(centi or 0)
+        totals.special += special
+        totals.certified += certified
+        if special:
+            workers, holding = per_category.get(category, (0, 0))
+            per_category[category] = (workers + special, holding + certified)
+    return base, per_category
+
+
+def _months(db: Session, region: str | None, p: Period, r: Rules,
+            issued: dict[int, int]) -> list[MonthLine]:
+    """Certificates issued (counted by _activity) and hours credited per month: one statement
+    over the enterprises' monthly rollup (models.StudyHoursEnterprise, at most 12 rows per
+    enterprise), equal to study_hours summed over the region's workers hired by the year's
+    end."""
     seconds = {int(month): (int(online or 0), int(offline or 0))
                for month, online, offline in db.execute(
-                   select(StudyHours.month, func.sum(StudyHours.online_seconds),
-                          func.sum(StudyHours.offline_seconds))
-                   .select_from(StudyHours).join(Worker, Worker.id == StudyHours.worker_id)
-                   .where(scope, Worker.hired_on <= p.end, StudyHours.year == p.year,
-                          StudyHours.month > 0)
-                   .group_by(StudyHours.month))}
+                   select(StudyHoursEnterprise.month,
+                          func.sum(StudyHoursEnterprise.online_seconds),
+                          func.sum(StudyHoursEnterprise.offline_seconds))
+                   .where(StudyHoursEnterprise.year == p.year,
+                          StudyHoursEnterprise.enterprise_id.in_(
+                              select(Enterprise.id).where(compliance.region_condition(region))))
+                   .group_by(StudyHoursEnterprise.month))}
     last = 12 if p.as_of.year > p.year or p.as_of.month == 12 else p.as_of.month
     lines = []
     for month in range(1, last + 1):
@@ -278,13 +326,17 @@ def dashboard(*, db: Session, region: str | None, period: Period,
         # JIT compilation (PostgreSQL's default above a cost of 100,000) adds more to these
         # sub-second GROUP BYs than it saves; off for this transaction only.
         db.execute(text("SET LOCAL jit = off"))
+        # The per-worker rows of a whole country (200,000) hash and aggregate in about 20 MB:
+        # with the default 4 MB the hashes spill to disk in batches and the grouping sorts.
+        db.execute(text("SET LOCAL work_mem = '64MB'"))
     scope = _enterprise_scope(region)
     enterprises = list(db.scalars(select(Enterprise)
                                   .where(compliance.region_condition(region))
                                   .order_by(Enterprise.region_code, Enterprise.name,
                                             Enterprise.id)))
-    base = compliance.totals_by_enterprise(db=db, scope=scope, period=period, rules=r)
-    activity = _activity(db, scope, period)
+    base, per_category = _compliance(db, scope, period, r)
+    issued_by_month: dict[int, int] = {}
+    activity = _activity(db, scope, period, issued_by_month)
     per_enterprise: dict[int, dict[str, int]] = {}
     for (enterprise_id, _category), values in activity.items():
         bucket = per_enterprise.setdefault(enterprise_id, {})
@@ -303,9 +355,8 @@ def dashboard(*, db: Session, region: str | None, period: Period,
     result = Dashboard(region=region, period=period, totals=totals, enterprises=lines,
                        categories=[], months=[])
     if details:
-        result.categories = _categories(activity, compliance.special_workforce(
-            db=db, scope=scope, period=period))
-        result.months = _months(db, scope, period, r)
+        result.categories = _categories(activity, per_category)
+        result.months = _months(db, region, period, r, issued_by_month)
         result.subregions = subregions(db=db, region=region)
     return result
 

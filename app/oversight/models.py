@@ -35,3 +35,19 @@ Index("ix_workers_hired_on", Worker.hired_on)
 Index("ix_enrolments_open_deadline", Enrolment.deadline, Enrolment.worker_id,
       sqlite_where=text("status IN ('active', 'retraining')"),
       postgresql_where=text("status IN ('active', 'retraining')"))
+
+
+class StudyHoursEnterprise(Base):
+    """Study seconds per enterprise, year and month (1-12) of the workers hired by the end of
+    that year: the sums of study_hours, written only by triggers on study_hours and workers
+    (migration 0015) in the writing transaction. The dashboard's monthly trend reads 12 rows
+    per enterprise instead of every worker's months."""
+
+    __tablename__ = "study_hours_enterprise"
+
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    online_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    offline_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
