@@ -15,7 +15,7 @@ from app.i18n import gettext as _
 from app.organisations import reference
 from app.organisations import service as organisations
 from app.organisations.deps import VisibleEnterprise
-from app.oversight import charts, compliance, dashboard, exports
+from app.oversight import cadres, charts, compliance, dashboard, exports
 from app.oversight.api import category_names
 from app.oversight.deps import FilterDep, PeriodDep
 from app.pagination import PageDep
@@ -85,6 +85,8 @@ def oversight_page(request: Request, db: SessionDep, user: CurrentUser, period: 
         "breadcrumbs": breadcrumbs, "show_all": not own, "percent": percent,
         "status_label": exports.status_label, "statuses": compliance.STATUS_ORDER,
         "totals_key": compliance.TOTALS_KEY, "years": _years(period.year),
+        "cadres": cadres.cadres_trained(db=db, region=code, period=period,
+                                        rules=compliance.rules(db=db)),
         **_charts(board, names)})
 
 

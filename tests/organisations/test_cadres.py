@@ -15,7 +15,7 @@ from app.learning.models import LedgerEntry
 from app.organisations import service as organisations
 from app.organisations.models import Enterprise, Worker
 from app.organisations.validators import make_credit_code, make_resident_id
-from app.oversight import compliance, dashboard
+from app.oversight import cadres, compliance, dashboard
 from tests import factories as f
 from tests import packages
 
@@ -214,6 +214,20 @@ def test_oversight_never_counts_agencies(client, db, world):
             rules=compliance.rules(db=db))).all()
         assert [row.worker_id for row in rows] == [world["worker"].id]
     db.rollback()
+    # Their own line: one cadre of one agency, credited 20 class hours (36,000 s online).
+    line = cadres.cadres_trained(db=db, region="14", period=period,
+                                 rules=compliance.rules(db=db))
+    assert line == cadres.CadreLine(agencies=1, cadres=1, trained=1, hours_credited=20.0)
+    assert cadres.cadres_trained(db=db, region="15", period=period,
+                                 rules=compliance.rules(db=db)).cadres == 0
+    db.rollback()
+    f.login(client, "reg14")
+    page = client.get("/oversight?year=2026")
+    assert page.status_code == 200
+    assert "1 of 1 cadres of 1 supervisory agencies" in page.text
+    assert "20.0 class hours" in page.text
+    f.login(client, "reg15")
+    assert 'id="cadres-trained"' not in client.get("/oversight?year=2026").text
 
 
 def test_package_audience(tmp_path):
