@@ -19,7 +19,9 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 def _load(name: str) -> tuple[dict[str, Any], ...]:
     """Read data/<name>.yaml, a list of mappings each with a string `code`."""
     with (DATA_DIR / f"{name}.yaml").open(encoding="utf-8") as handle:
-        rows = yaml.safe_load(handle)
+        # libyaml's loader when PyYAML has it: the 3,200 regions load in 0.1 s instead of 0.7 s
+        # (paid by the first request of each process that checks a region code).
+        rows = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
     if not isinstance(rows, list):
         raise ValueError(f"{name}.yaml must hold a list")
     # An unquoted code such as 14 would load as an int; codes are always compared as text.
