@@ -221,6 +221,10 @@ ROUTE_CASES: dict[tuple[str, str], Case] = {
         url=lambda w: f"/api/v1/workers/{w.worker_a.id}/password",
         allowed=("admin", "a_admin"), refused=("reg_14", "worker_a"),
         json=lambda w: {"password": "a-brand-new-password"}, secrets=_worker_secrets),
+    ("PUT", "/api/v1/workers/{worker_id}/team"): Case(
+        url=lambda w: f"/api/v1/workers/{w.worker_a.id}/team",
+        allowed=("admin", "a_admin"), refused=("reg_14", "worker_a"),
+        json=lambda w: {"team": "综采一队"}, secrets=_worker_secrets),
     # --- pages (session cookie + CSRF token) --------------------------------------------------
     ("GET", "/admin/users/{user_id}"): Case(
         url=lambda w: f"/admin/users/{w.worker_a.user_id}",
@@ -266,6 +270,10 @@ ROUTE_CASES: dict[tuple[str, str], Case] = {
         url=lambda w: f"/workers/{w.worker_a.id}/password",
         allowed=("admin", "a_admin"), refused=("reg_14", "worker_a"),
         data=lambda w: {"password": "a-brand-new-password"}, secrets=_worker_secrets),
+    ("POST", "/workers/{worker_id}/team"): Case(
+        url=lambda w: f"/workers/{w.worker_a.id}/team",
+        allowed=("admin", "a_admin"), refused=("reg_14", "worker_a"),
+        data=lambda w: {"team": "综采一队"}, secrets=_worker_secrets),
     # --- authoring (trainers and admins only; everyone else is an outsider) --------------
     ("GET", "/api/v1/authoring/courses/{course_id}"): _authoring_case(
         _draft_api, shows=True),
