@@ -9,7 +9,8 @@ operation:
 - the problem+json error responses it can give, with one `Problem` schema: 401 and 403 when it
   needs a user (403 also for roles and the CSRF check of cookie sessions), 400 when it takes a
   body (one that cannot be parsed at all: not UTF-8), 404 when it names
-  an object (path parameters, or ids in a body), 409 for writes, 422 when it takes any input,
+  an object (path parameters, ids in a body, or a query naming one: `region`, `snapshots`,
+  `*_id`), 409 for writes, 422 when it takes any input,
   429 for throttled operations; FastAPI's 422 `HTTPValidationError` (not what we send) is
   replaced.
 """
@@ -73,10 +74,20 @@ def _inputs(route: APIRoute) -> tuple[bool, bool]:
             takes = names = True
         if dependant.query_params or dependant.header_params or dependant.cookie_params:
             takes = True
+        if any(_names_object(param.name) for param in dependant.query_params):
+            names = True  # e.g. ?region= outside the caller's jurisdiction, ?snapshots=1,2
         if dependant.body_params:
             takes = names = True
         stack += dependant.dependencies
     return takes, names
+
+
+# Query parameters that name objects the caller may not see (answered 404 like a path id).
+OBJECT_QUERIES = frozenset({"region", "snapshots", "enterprise_id", "course_id", "worker_id"})
+
+
+def _names_object(name: str) -> bool:
+    return name in OBJECT_QUERIES or name.endswith("_ids")
 
 
 def _bodies(route: APIRoute) -> list[bool]:
