@@ -26,7 +26,7 @@ from app.organisations.deps import (
     VisibleEnterprise,
     VisibleWorker,
 )
-from app.organisations.models import Enterprise, MineType, RosterUpload
+from app.organisations.models import Enterprise, MineType, RosterUpload, Worker
 from app.organisations.schemas import AgencyCreate, CadreCreate, EnterpriseCreate
 from app.pagination import PageDep
 from app.web import flash, form_dict, form_errors, redirect, render
@@ -304,11 +304,18 @@ def roster_import_confirm(request: Request, enterprise: ManagedEnterprise, db: S
 def worker_detail(request: Request, db: SessionDep, user: CurrentUser,
                   worker: VisibleWorker) -> Response:
     """A worker's profile."""
-    can_manage = service.can_manage_enterprise(user, worker.enterprise_id)
+    return _worker_page(request, db, worker,
+                        can_manage=service.can_manage_enterprise(user, worker.enterprise_id))
+
+
+def _worker_page(request: Request, db: SessionDep, worker: Worker, *, can_manage: bool,
+                 errors: dict[str, str] | None = None, team_value: str | None = None) -> Response:
+    """The worker's profile page; with `errors`, a form on it came back refused (400)."""
     return render(request, "organisations/worker.html", {
-        **_context(), "worker": worker, "can_manage": can_manage, "errors": {},
+        **_context(), "worker": worker, "can_manage": can_manage, "errors": errors or {},
+        **({"team_value": team_value} if team_value is not None else {}),
         "teams": service.enterprise_teams(db=db, enterprise_id=worker.enterprise_id)
-        if can_manage else []})
+        if can_manage else []}, status_code=200 if errors is None else 400)
 
 
 @router.post("/workers/{worker_id}/team", name="worker_team")
@@ -319,11 +326,8 @@ def worker_team(request: Request, db: SessionDep, user: CurrentUser, worker: Man
         service.set_worker_team(db=db, worker=worker, team=team, by=user,
                                 ip=client_ip(request))
     except Invalid as exc:
-        return render(request, "organisations/worker.html", {
-            **_context(), "worker": worker, "can_manage": True, "team_value": team,
-            "errors": form_errors(exc.errors),
-            "teams": service.enterprise_teams(db=db, enterprise_id=worker.enterprise_id)},
-            status_code=400)
+        return _worker_page(request, db, worker, can_manage=True, team_value=team,
+                            errors=form_errors(exc.errors))
     flash(request, _("Team saved."))
     return redirect(request.url_for("worker", worker_id=worker.id).path)
 
@@ -336,11 +340,8 @@ def worker_password(request: Request, db: SessionDep, user: CurrentUser, worker:
         service.set_worker_password(db=db, worker=worker, password=password, by=user,
                                     ip=client_ip(request))
     except Invalid as exc:
-        return render(request, "organisations/worker.html", {
-            **_context(), "worker": worker, "can_manage": True,
-            "errors": form_errors(exc.errors),
-            "teams": service.enterprise_teams(db=db, enterprise_id=worker.enterprise_id)},
-            status_code=400)
+        return _worker_page(request, db, worker, can_manage=True,
+                            errors=form_errors(exc.errors))
     flash(request, _("Password set. {name} signs in with the ID number.").format(
         name=worker.full_name))
     return redirect(request.url_for("worker", worker_id=worker.id).path)
