@@ -781,11 +781,12 @@ def publish_changes(*, db: Session, course: Course) -> PublishChanges:
     changes.archived = list(db.scalars(select(Course.version).where(
         Course.code == course.code, Course.id != course.id,
         Course.status == CourseStatus.PUBLISHED.value).order_by(Course.version)))
-    counts = dict(db.execute(select(Enrolment.status, func.count()).join(
+    counts: dict[str, int] = {status: count for status, count in db.execute(select(
+        Enrolment.status, func.count()).join(
         Course, Course.id == Enrolment.course_id).where(
         Course.code == course.code, Course.id != course.id,
         Enrolment.status.in_([EnrolmentStatus.ACTIVE.value, EnrolmentStatus.COMPLETED.value]))
-        .group_by(Enrolment.status)).tuples().all())
+        .group_by(Enrolment.status)).all()}
     changes.active = int(counts.get(EnrolmentStatus.ACTIVE.value, 0))
     changes.completed = int(counts.get(EnrolmentStatus.COMPLETED.value, 0))
     return changes
